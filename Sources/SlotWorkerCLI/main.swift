@@ -1,0 +1,1 @@
+print("slot-worker: not yet wired")
