@@ -147,7 +147,15 @@ let package = Package(
             name: "MonitoringTests",
             dependencies: ["Monitoring", "HTTPServer", "Persistence", "Repositories", "Domain", "TestSupport"]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: [
+                "HTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "JobQueueTests",
             dependencies: ["JobQueue", "Persistence", "Monitoring", "Schema", "TestSupport"]

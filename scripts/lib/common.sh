@@ -1,0 +1,86 @@
+# Shared by scripts/test, scripts/demo and scripts/bench. Source it; do not run it.
+# Installs missing Debian packages and manages a throwaway PostgreSQL cluster.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PATH="/opt/swift/usr/bin:$PATH"
+
+log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_packages PKG... — apt-get install the ones not installed yet (one apt-get update first).
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing: ${missing[*]}"
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+# ensure_promtool — promtool from Debian's prometheus package, unpacked without starting the daemon.
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then export PROMTOOL="$(command -v promtool)"; return; fi
+    local dir="$REPO_ROOT/.build-tools/prometheus"
+    if [ ! -x "$dir/usr/bin/promtool" ]; then
+        log "fetching promtool (Debian package prometheus, unpacked only)"
+        mkdir -p "$dir"
+        (cd "$dir" && { ls prometheus_*.deb >/dev/null 2>&1 || { as_root apt-get update -qq; apt-get download prometheus >/dev/null; }; } \
+            && dpkg-deb -x prometheus_*.deb .)
+    fi
+    export PROMTOOL="$dir/usr/bin/promtool"
+}
+
+# ensure_python_module MODULE PIPNAME
+ensure_python_module() {
+    python3 -c "import $1" 2>/dev/null || { log "pip install $2"; python3 -m pip install -q "$2" 2>/dev/null || pip install -q "$2"; }
+}
+
+PG_BIN="$(pg_config --bindir 2>/dev/null || true)"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# pg_start [EXTRA_CONF...] — starts a throwaway cluster in a temp dir on a free port (as the postgres user when
+# run as root), exports DATABASE_URL, PG_TMP, PG_PORT. pg_stop removes it; callers trap it on EXIT.
+pg_start() {
+    PG_BIN="$(pg_config --bindir)"
+    PG_TMP="$(mktemp -d /tmp/slotworker-pg.XXXXXX)"
+    PG_PORT="$(free_port)"
+    local run=()
+    if [ "$(id -u)" -eq 0 ]; then
+        id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PG_TMP" postgres
+        chown postgres "$PG_TMP"
+        chmod 755 "$PG_TMP"
+        run=(runuser -u postgres --)
+    fi
+    "${run[@]}" "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+    {
+        echo "listen_addresses = '127.0.0.1'"
+        echo "port = $PG_PORT"
+        echo "unix_socket_directories = '$PG_TMP'"
+        echo "max_connections = 300"
+        echo "log_min_messages = warning"
+        for line in "$@"; do echo "$line"; done
+    } >>"$PG_TMP/data/postgresql.conf"
+    "${run[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 start >/dev/null
+    export PG_TMP PG_PORT PG_BIN
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+    PG_RUN=("${run[@]}")
+    log "PostgreSQL running on 127.0.0.1:$PG_PORT (data in $PG_TMP)"
+}
+
+pg_stop() {
+    if [ -n "${PG_TMP:-}" ] && [ -d "$PG_TMP/data" ]; then
+        "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    [ -n "${PG_TMP:-}" ] && rm -rf "$PG_TMP"
+    PG_TMP=""
+}
