@@ -34,6 +34,7 @@ public protocol RepositoryObserver: Sendable {
 public struct NoopRepositoryObserver: RepositoryObserver {
     public init() {}
     public func prepare(repository: String, operations: [String]) {}
-    public func recordOperation(repository: String, operation: String, duration: Duration, error: RepositoryErrorClass?) {}
+    public func recordOperation(repository: String, operation: String, duration: Duration, error: RepositoryErrorClass?)
+    {}
     public func recordTransaction(outcome: TransactionOutcome, duration: Duration) {}
 }

@@ -13,8 +13,10 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
 
 extension Array: PostgresDecodable where Element: PostgresArrayElement {
     public init(postgresText text: String, typeOID: UInt32) throws(PostgresDecodingFailure) {
-        guard typeOID == Element.postgresArrayOID || (Element.postgresArrayOID == PostgresType.int8Array
-            && typeOID == PostgresType.int4Array)
+        guard
+            typeOID == Element.postgresArrayOID
+                || (Element.postgresArrayOID == PostgresType.int8Array
+                    && typeOID == PostgresType.int4Array)
         else { throw .mismatch([Element].self, typeOID, text) }
         self = try parsePostgresArray(text).map { item throws(PostgresDecodingFailure) in
             guard let item else { throw PostgresDecodingFailure("NULL element in an array of non-optional values") }

@@ -1,5 +1,5 @@
-import Foundation
 import CLibPQ
+import Foundation
 
 /// Where and how to connect: a parsed `DATABASE_URL` or libpq conninfo string.
 ///

@@ -125,7 +125,8 @@ public final class PostgresPool: Sendable {
             return (state.idle, state.waiters)
         }
         for waiter in waiters {
-            waiter.continuation.resume(throwing: PostgresError(.poolClosed, message: "pool closed", operation: "acquire"))
+            waiter.continuation.resume(
+                throwing: PostgresError(.poolClosed, message: "pool closed", operation: "acquire"))
         }
         for connection in idle { await connection.close() }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Errors and configuration")
 struct ErrorTests {
@@ -57,7 +57,8 @@ struct ErrorTests {
 
     @Test func wrongPasswordErrorDoesNotLeakIt() async throws {
         let server = try TestDatabase.serverConfiguration()
-        _ = try await TestDatabase.admin("DO $$ BEGIN CREATE ROLE pw_user LOGIN PASSWORD 'x'; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        _ = try await TestDatabase.admin(
+            "DO $$ BEGIN CREATE ROLE pw_user LOGIN PASSWORD 'x'; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
         // trust auth accepts any password; the point is that the password never appears in messages.
         let configuration = try PostgresConfiguration(
             "postgresql://pw_user:hunter2hunter2@\(server.host):\(server.port)/nonexistent_db_x"

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("LISTEN/NOTIFY")
+struct NotificationTests {
+    @Test func notifyArrivesWithin50msOfCommit() async throws {
+        let configuration = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(configuration: configuration)
+        let listener = try PostgresListener(
+            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
+        var events = listener.events().makeAsyncIterator()
+        #expect(await events.next() == .listening)
+        var latencies: [Duration] = []
+        _ = try await pool.query("SELECT 1")  // open the pool's connection first
+        for index in 0..<5 {
+            let sent = try await pool.withConnection { connection in
+                try await connection.execute("BEGIN")
+                _ = try await connection.query("SELECT pg_notify('jobs', $1)", ["n\(index)"])
+                let committing = ContinuousClock.now
+                try await connection.execute("COMMIT")
+                return committing
+            }
+            let event = await events.next()
+            latencies.append(ContinuousClock.now - sent)
+            #expect(event == .notification(channel: "jobs", payload: "n\(index)"))
+        }
+        #expect(latencies.max()! < .milliseconds(50), "latencies: \(latencies)")
+    }
+
+    @Test func notifyInsideARolledBackTransactionNeverArrives() async throws {
+        let configuration = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(configuration: configuration)
+        let listener = try PostgresListener(
+            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
+        var events = listener.events().makeAsyncIterator()
+        #expect(await events.next() == .listening)
+        try await pool.withConnection { connection in
+            try await connection.execute("BEGIN")
+            _ = try await connection.query("SELECT pg_notify('jobs', $1)", ["rolled-back"])
+            try await connection.execute("ROLLBACK")
+        }
+        // A committed marker afterwards: the first thing to arrive must be the marker.
+        _ = try await pool.query("SELECT pg_notify('jobs', $1)", ["committed"])
+        #expect(await events.next() == .notification(channel: "jobs", payload: "committed"))
+    }
+
+    @Test func listenerReconnectsAfterItsBackendIsTerminated() async throws {
+        let configuration = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(configuration: configuration)
+        let listener = try PostgresListener(
+            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
+        var events = listener.events().makeAsyncIterator()
+        #expect(await events.next() == .listening)
+        _ = try await TestDatabase.admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'",
+            [configuration.database ?? ""]
+        )
+        #expect(await events.next() == .listening)
+        _ = try await pool.query("SELECT pg_notify('jobs', 'after')")
+        #expect(await events.next() == .notification(channel: "jobs", payload: "after"))
+    }
+
+    @Test func channelNamesMustBeIdentifiers() throws {
+        let configuration = try TestDatabase.serverConfiguration()
+        #expect(throws: PostgresError.self) {
+            _ = try PostgresListener(configuration: configuration, channels: ["x\"; DROP"], logger: Logger(label: "t"))
+        }
+    }
+}
