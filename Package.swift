@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Monitoring",
             dependencies: [
-                "PostgresClient", "Persistence",
+                "PostgresClient", "Persistence", "HTTPServer",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +145,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitoringTests",
-            dependencies: ["Monitoring", "HTTPServer", "Persistence", "Repositories", "Domain", "TestSupport"]
+            dependencies: [
+                "Monitoring", "HTTPServer", "Persistence", "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "HTTPServerTests",

@@ -1,1 +1,19 @@
-print("bench: not yet")
+import Foundation
+import PostgresClient
+
+// slot-worker-bench NAME [--option value]… — run by scripts/bench, which starts the database and the baselines.
+let arguments = BenchArguments(Array(CommandLine.arguments.dropFirst()))
+guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+    FileHandle.standardError.write(Data("slot-worker-bench: DATABASE_URL is not set (use scripts/bench)\n".utf8))
+    exit(2)
+}
+let configuration = try PostgresConfiguration(url)
+switch arguments.name {
+case "db-roundtrip":
+    try await DatabaseRoundTripBench.run(arguments, configuration: configuration)
+case "instrumentation":
+    try await InstrumentationBench.run(arguments, configuration: configuration)
+default:
+    FileHandle.standardError.write(Data("slot-worker-bench: unknown benchmark \"\(arguments.name)\"\n".utf8))
+    exit(2)
+}
