@@ -13,6 +13,8 @@ case "db-roundtrip":
     try await DatabaseRoundTripBench.run(arguments, configuration: configuration)
 case "instrumentation":
     try await InstrumentationBench.run(arguments, configuration: configuration)
+case "http":
+    try await HTTPBench.run(arguments)
 default:
     FileHandle.standardError.write(Data("slot-worker-bench: unknown benchmark \"\(arguments.name)\"\n".utf8))
     exit(2)
