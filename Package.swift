@@ -167,7 +167,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TasksTests",
-            dependencies: ["Tasks", "Services", "Repositories", "Domain", "JobQueue", "TestSupport"]
+            dependencies: ["Tasks", "Services", "Repositories", "Domain", "JobQueue", "TestSupport"],
+            exclude: ["fake_telegram.py"]
         ),
         .testTarget(
             name: "SlotWorkerCLITests",

@@ -20,8 +20,9 @@ import Synchronization
 ///
 /// Lifecycle:
 /// - ``start()`` binds and starts serving; it throws ``HTTPServerError`` when the address cannot be bound.
-/// - ``run()`` starts the server unless ``start()`` already did, waits for graceful shutdown or task cancellation,
-///   then performs ``stop()``.
+/// - ``run()`` starts the server unless ``start()`` already did, waits for graceful shutdown, task cancellation or a
+///   ``stop()`` called elsewhere, then performs ``stop()``. Calling ``start()`` first lets an app fail fast on bind
+///   errors and learn the port before the service group runs.
 /// - ``stop()`` is graceful: it calls `onShutdown` (so readiness can report 503), waits
 ///   ``HTTPServerConfiguration/shutdownDelay``, stops accepting connections (`MHD_quiesce_daemon`), waits until no
 ///   request is in flight (bounded by ``HTTPServerConfiguration/gracefulStopTimeout``; skipped when the calling task
@@ -45,6 +46,15 @@ public final class HTTPServer: Service {
     private let handler: HTTPHandler
     private let onShutdown: @Sendable () -> Void
     private let state = Mutex<State>(.idle)
+    private let stopSignal = Mutex(StopSignal())
+
+    /// Tasks waiting (in ``run()``) for a stop that someone else performs.
+    private struct StopSignal {
+        var stopped = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var cancelled: Set<Int> = []
+    }
 
     /// Creates a server; nothing is bound until ``start()`` or ``run()``.
     ///
@@ -111,11 +121,12 @@ public final class HTTPServer: Service {
             throw failure(.invalidConfiguration, "port must be within 0...65535")
         }
         let limits = [
-            configuration.connectionLimit, configuration.perIPConnectionLimit, configuration.threadPoolSize,
-            configuration.connectionTimeoutSeconds, configuration.listenBacklog,
+            configuration.connectionLimit, configuration.threadPoolSize, configuration.connectionTimeoutSeconds,
+            configuration.listenBacklog,
         ]
-        guard limits.allSatisfy({ $0 > 0 && $0 <= Int(UInt32.max) }), configuration.maxRequestBodyBytes >= 0,
-            configuration.connectionMemoryLimitBytes >= 4096
+        guard limits.allSatisfy({ $0 > 0 && $0 <= Int(UInt32.max) }),
+            (0...Int(UInt32.max)).contains(configuration.perIPConnectionLimit),
+            configuration.maxRequestBodyBytes >= 0, configuration.connectionMemoryLimitBytes >= 4096
         else {
             throw failure(.invalidConfiguration, "limits, timeouts and thread count must be positive")
         }
@@ -162,6 +173,7 @@ public final class HTTPServer: Service {
                 context.release()
                 throw failure(.bindFailed, reason)
             }
+            context.takeUnretainedValue().started.store(true, ordering: .relaxed)
             let port = Int(slotworker_mhd_bind_port(daemon))
             state = .running(Running(daemon: daemon, context: context, port: port))
             self.logger.info(
@@ -175,19 +187,22 @@ public final class HTTPServer: Service {
     /// Stops gracefully (see the type's documentation). Returns at once when the server is not running or another
     /// stop is already in progress; never throws.
     public func stop() async {
-        let running: Running? = self.state.withLock { state in
+        let (running, isStopped): (Running?, Bool) = self.state.withLock { state in
             switch state {
             case .running(let running):
                 state = .stopping(port: running.port)
-                return running
-            case .idle:
+                return (running, false)
+            case .idle, .stopped:
                 state = .stopped
-                return nil
-            case .stopping, .stopped:
-                return nil
+                return (nil, true)
+            case .stopping:
+                return (nil, false)
             }
         }
-        guard let running else { return }
+        guard let running else {
+            if isStopped { self.signalStopped() }
+            return
+        }
         let context = running.context.takeUnretainedValue()
         self.logger.info("HTTP server stopping", metadata: ["http.port": "\(running.port)"])
         self.onShutdown()
@@ -215,18 +230,64 @@ public final class HTTPServer: Service {
         if listenSocket >= 0 { close(listenSocket) }
         running.context.release()
         self.state.withLock { $0 = .stopped }
+        self.signalStopped()
         self.logger.info("HTTP server stopped", metadata: ["http.port": "\(running.port)"])
     }
 
-    /// Starts (unless ``start()`` already did), serves until graceful shutdown or cancellation, then stops
-    /// gracefully. Throws only ``HTTPServerError`` from starting.
+    /// Starts (unless ``start()`` already did), serves until graceful shutdown, task cancellation or a ``stop()``
+    /// called elsewhere, then stops gracefully and returns.
+    ///
+    /// - Throws: ``HTTPServerError`` from starting, or `.alreadyStarted` when the server was already stopped.
     public func run() async throws {
-        let needsStart = self.state.withLock { state in
-            if case .idle = state { return true }
-            return false
+        let needsStart = try self.state.withLock { state throws(HTTPServerError) -> Bool in
+            switch state {
+            case .idle: return true
+            case .running: return false
+            case .stopping, .stopped:
+                throw HTTPServerError(
+                    code: .alreadyStarted,
+                    host: self.configuration.host,
+                    port: self.configuration.port,
+                    reason: "the server was stopped and cannot run again"
+                )
+            }
         }
         if needsStart { try self.start() }
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown { await self.waitUntilStopped() }
         await self.stop()
+    }
+
+    /// Returns once a stop has completed, or when the calling task is cancelled.
+    private func waitUntilStopped() async {
+        let id = self.stopSignal.withLock { signal in
+            signal.nextID += 1
+            return signal.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.stopSignal.withLock { signal in
+                    guard !signal.stopped, !signal.cancelled.contains(id) else { return true }
+                    signal.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = self.stopSignal.withLock { signal in
+                signal.cancelled.insert(id)
+                return signal.waiters.removeValue(forKey: id)
+            }
+            waiter?.resume()
+        }
+        self.stopSignal.withLock { _ = $0.cancelled.remove(id) }
+    }
+
+    private func signalStopped() {
+        let waiters = self.stopSignal.withLock { signal in
+            signal.stopped = true
+            defer { signal.waiters = [:] }
+            return Array(signal.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

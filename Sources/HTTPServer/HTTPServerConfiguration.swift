@@ -6,7 +6,7 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var port: Int
     /// The maximum number of concurrent client connections; further connections are refused.
     public var connectionLimit: Int
-    /// The maximum number of concurrent client connections from one IP address.
+    /// The maximum number of concurrent client connections from one IP address; 0 means no per-address limit.
     public var perIPConnectionLimit: Int
     /// Idle connections (also idle keep-alive connections) are closed after this many seconds.
     public var connectionTimeoutSeconds: Int

@@ -24,6 +24,9 @@ final class MHDServerContext: Sendable {
     let liveRequests = Atomic<Int>(0)
     /// The last message libmicrohttpd logged (used to explain a failed start).
     let lastLogMessage = Mutex<String?>(nil)
+    /// Whether the daemon started: later messages (mostly about misbehaving clients) are logged at debug level, so
+    /// clients cannot flood the log; messages before that explain a failed start and are logged as warnings.
+    let started = Atomic<Bool>(false)
 
     init(handler: @escaping HTTPHandler, maxRequestBodyBytes: Int, logger: Logger) {
         self.handler = handler
@@ -97,7 +100,8 @@ func mhdLogCallback(cls: UnsafeMutableRawPointer?, format: UnsafePointer<CChar>?
     while message.last?.isNewline == true { message.removeLast() }
     let context = context(cls)
     context.lastLogMessage.withLock { $0 = message }
-    context.logger.info("libmicrohttpd", metadata: ["http.mhd.message": "\(message)"])
+    let level: Logger.Level = context.started.load(ordering: .relaxed) ? .debug : .warning
+    context.logger.log(level: level, "libmicrohttpd", metadata: ["http.mhd.message": "\(message)"])
 }
 
 /// The access handler, two-phase so keep-alive works.

@@ -29,29 +29,29 @@ public struct Database: Sendable {
         _ body: (UnitOfWork) async throws -> T
     ) async throws -> T {
         let start = ContinuousClock.now
+        let connection: PostgresConnection
         do {
-            return try await pool.withConnection { connection in
-                do {
-                    try await connection.execute(isolation.beginStatement, operation: "begin", cancellable: false)
-                } catch {
-                    throw RepositoryError(error, operation: "uow.begin")
-                }
-                let uow = UnitOfWork(connection: connection, observer: observer, started: start)
-                do {
-                    let value = try await body(uow)
-                    await uow.finish()
-                    return value
-                } catch {
-                    await uow.finish()
-                    throw error
-                }
-            }
-        } catch let error as RepositoryError {
-            throw error
+            connection = try await pool.acquire()
         } catch {
             // Acquire failures (timeout, unreachable server) surface as database errors naming the operation.
             observer.recordTransaction(outcome: .failed, duration: ContinuousClock.now - start)
             throw RepositoryError(error, operation: "uow.begin")
+        }
+        defer { pool.release(connection) }
+        do {
+            try await connection.execute(isolation.beginStatement, operation: "begin", cancellable: false)
+        } catch {
+            observer.recordTransaction(outcome: .failed, duration: ContinuousClock.now - start)
+            throw RepositoryError(error, operation: "uow.begin")
+        }
+        let uow = UnitOfWork(connection: connection, observer: observer, started: start)
+        do {
+            let value = try await body(uow)
+            await uow.finish()
+            return value
+        } catch {
+            await uow.finish()
+            throw error
         }
     }
 

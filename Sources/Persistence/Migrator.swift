@@ -28,7 +28,10 @@ public struct Migrator: Sendable {
     /// Applies every pending migration; returns the versions applied by this call.
     @discardableResult
     public func migrate(_ pool: PostgresPool) async throws -> [Int] {
-        try await pool.withConnection { connection in
+        // Under the advisory lock too: two concurrent `CREATE TABLE IF NOT EXISTS` can both miss the table and
+        // the loser fails on pg_type's unique index (SQLSTATE 23505).
+        try await pool.withTransaction { connection in
+            _ = try await connection.query("SELECT pg_advisory_xact_lock($1)", [Migrator.lockKey])
             try await connection.execute(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -58,6 +58,19 @@ public final class UnitOfWork: Sendable {
                 )
             )
         }
+        if connection.isTransactionAborted {
+            // PostgreSQL answers COMMIT on an aborted transaction with ROLLBACK and no error: report it.
+            try? await connection.execute("ROLLBACK", operation: "rollback", cancellable: false)
+            observer.recordTransaction(outcome: .failed, duration: ContinuousClock.now - started)
+            throw RepositoryError.database(
+                DatabaseFailure(
+                    operation: "uow.commit",
+                    message: "the transaction was aborted by an earlier failed statement; nothing was committed",
+                    sqlState: "25P02",
+                    underlying: nil
+                )
+            )
+        }
         do {
             try await connection.execute("COMMIT", operation: "commit", cancellable: false)
             state.withLock { $0 = .committed }

@@ -67,6 +67,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// True once a call failed in a way that leaves the connection unusable; the pool then discards it.
     public var isBroken: Bool { broken.load(ordering: .relaxed) }
 
+    /// True when the connection is inside a transaction that an error already aborted (every statement until
+    /// `ROLLBACK` fails, and `COMMIT` silently rolls back). Call only while no statement runs on this connection.
+    public var isTransactionAborted: Bool {
+        !closed.load(ordering: .acquiring) && PQtransactionStatus(connection) == PQTRANS_INERROR
+    }
+
     /// True when the connection is open and not inside a transaction. The pool reuses only such connections.
     /// Call only while no statement runs on this connection (libpq reads local state; no I/O).
     var isReusable: Bool {

@@ -103,7 +103,7 @@ private final class ListenerLoop: @unchecked Sendable {
     }
 
     func run() {
-        var backoff = 1.0
+        var backoff = 0.25
         while !stopped.load(ordering: .acquiring) {
             do {
                 let connection = try PostgresConnection.connectRaw(configuration)
@@ -120,7 +120,7 @@ private final class ListenerLoop: @unchecked Sendable {
                         )
                     }
                 }
-                backoff = 1.0
+                backoff = 0.25
                 continuation.yield(.listening)
                 try pump(connection)
             } catch {
@@ -130,7 +130,7 @@ private final class ListenerLoop: @unchecked Sendable {
                     metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"]
                 )
                 waitForWake(seconds: backoff)
-                backoff = min(backoff * 2, 30)
+                backoff = min(backoff * 2, 2)
             }
         }
         continuation.finish()

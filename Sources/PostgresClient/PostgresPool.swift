@@ -139,7 +139,9 @@ public final class PostgresPool: Sendable {
         case wait
     }
 
-    private func acquire() async throws -> PostgresConnection {
+    /// Borrows a connection; pair every successful call with exactly one ``release(_:)``.
+    /// Prefer ``withConnection(_:)``; this form exists for scopes that must tell acquire failures from body failures.
+    public func acquire() async throws -> PostgresConnection {
         let start = ContinuousClock.now
         let plan = try state.withLock { state -> Plan in
             if state.isClosed {
@@ -226,7 +228,9 @@ public final class PostgresPool: Sendable {
         waiter?.continuation.resume(throwing: error)
     }
 
-    private func release(_ connection: PostgresConnection) {
+    /// Returns a connection obtained from ``acquire()``. Broken connections and connections left inside a
+    /// transaction are discarded instead of reused.
+    public func release(_ connection: PostgresConnection) {
         if !connection.isReusable {
             if connection.isBroken { observer?.didRecord(.connectionBroken) }
             logger.warning(

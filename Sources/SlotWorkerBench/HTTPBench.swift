@@ -32,13 +32,20 @@ enum HTTPBench {
         FileHandle.standardError.write(Data("http bench: /metrics has \(series) series, port \(port)\n".utf8))
 
         let metricsRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
-        BenchFigure(bench: "http-metrics-p99", value: metricsRun.p99Milliseconds, unit: "ms", baseline: 10, higherIsBetter: false).print()
+        BenchFigure(
+            bench: "http-metrics-p99", value: metricsRun.p99Milliseconds, unit: "ms", baseline: 10,
+            higherIsBetter: false
+        ).print()
         BenchFigure(bench: "http-metrics-series", value: Double(series), unit: "series", baseline: 2000).print()
         let livezRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/livez", seconds: seconds)
-        BenchFigure(bench: "http-livez-throughput", value: livezRun.requestsPerSecond, unit: "requests/s", baseline: 20_000).print()
+        BenchFigure(
+            bench: "http-livez-throughput", value: livezRun.requestsPerSecond, unit: "requests/s", baseline: 20_000
+        ).print()
 
         let slowest = try await abuse(port: port)
-        BenchFigure(bench: "http-livez-under-abuse-max", value: slowest, unit: "ms", baseline: 100, higherIsBetter: false).print()
+        BenchFigure(
+            bench: "http-livez-under-abuse-max", value: slowest, unit: "ms", baseline: 100, higherIsBetter: false
+        ).print()
         await server.stop()
     }
 

@@ -143,21 +143,36 @@ struct HTTPServerTests {
         }
     }
 
-    @Test("garbage request lines get 400 from libmicrohttpd and the server keeps serving")
+    @Test("garbage request lines get 400 from libmicrohttpd, silent clients time out, the server keeps serving")
     func garbageRequest() async throws {
-        try await withServer { server, port in
+        try await withServer(HTTPServerConfiguration(connectionTimeoutSeconds: 1)) { server, port in
             let garbage = try await onThread { () -> RawResponse in
                 let client = try RawHTTPClient(port: port)
                 try client.send("THIS IS NOT HTTP\r\n\r\n")
                 return try client.readResponse()
             }
             #expect(garbage.status == 400)
-            let binary = try await onThread { () -> Bool in
+            let noSpaces = try await onThread { () -> Bool in
+                let client = try RawHTTPClient(port: port)
+                try client.send("GARBAGE\r\n\r\n")
+                return client.isClosedByPeer()
+            }
+            #expect(noSpaces)
+            let binary = try await onThread { () -> RawResponse in
+                let client = try RawHTTPClient(port: port)
+                try client.send([1, 2, 32, 255, 254, 13, 10, 13, 10])
+                return try client.readResponse()
+            }
+            #expect(binary.status == 400)
+            // A NUL byte reads as an empty line, so libmicrohttpd keeps waiting: the connection timeout ends it.
+            let started = ContinuousClock.now
+            let silent = try await onThread { () -> Bool in
                 let client = try RawHTTPClient(port: port)
                 try client.send([0, 1, 2, 255, 254, 13, 10, 13, 10])
                 return client.isClosedByPeer()
             }
-            #expect(binary)
+            #expect(silent)
+            #expect(ContinuousClock.now - started < .seconds(4))
             let after = try await onThread { try RawHTTPClient(port: port).request("GET", "/hello") }
             #expect(after.status == 200)
             #expect(server.requestsInFlight == 0)
@@ -304,6 +319,21 @@ struct HTTPServerTests {
         task.cancel()
         try await task.value
         #expect(server.port == nil)
+    }
+
+    @Test("run() returns when stop() is called elsewhere; a stopped server cannot run again")
+    func runReturnsOnExternalStop() async throws {
+        let server = HTTPServer(logger: quietLogger, handler: testHandler)
+        let port = try server.start()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let response = try await onThread { try RawHTTPClient(port: port).request("GET", "/hello") }
+            #expect(response.status == 200)
+            await server.stop()
+            try await group.waitForAll()
+        }
+        let error = await #expect(throws: HTTPServerError.self) { try await server.run() }
+        #expect(error?.code == .alreadyStarted)
     }
 
     @Test("binding a port in use throws bindFailed naming host, port and reason")

@@ -62,13 +62,20 @@ public enum TestDatabase {
     }
 }
 
-/// Builds the migrated template database once per process.
+/// Builds the migrated template database once per process; concurrent callers share the one build.
 actor MigratedTemplate {
     static let shared = MigratedTemplate()
-    private var built: String?
+    private var build: Task<String, any Error>?
 
     func name() async throws -> String {
-        if let built { return built }
+        if let build { return try await build.value }
+        // The only unstructured task in the test support: it is awaited by every caller, so it never outlives them.
+        let task = Task<String, any Error> { try await Self.create() }
+        build = task
+        return try await task.value
+    }
+
+    private static func create() async throws -> String {
         let server = try TestDatabase.serverConfiguration()
         let name = "tpl_\(getpid())_\(UInt32.random(in: 0..<UInt32.max))"
         let admin = try await PostgresConnection.connect(server)
@@ -77,7 +84,6 @@ actor MigratedTemplate {
         let pool = PostgresPool(configuration: server.with(database: name), options: .init(maxConnections: 1))
         try await Migrator(migrations: Schema.migrations, logger: Logger(label: "test")).migrate(pool)
         await pool.close()
-        built = name
         return name
     }
 }

@@ -1,0 +1,36 @@
+import Foundation
+
+/// The job queue's NOTIFY messages on channel ``channel``.
+///
+/// Statements that make jobs ready send one notification per queue and statement (never per row), inside their
+/// own transaction, so it is delivered only if the jobs commit:
+/// `{"queue":"default","available":120,"scheduled":0}`. An operator cancelling a running job sends
+/// `{"cancel":42}` so the worker running it stops the handler at once.
+public struct JobNotification: Sendable, Equatable, Codable {
+    /// The LISTEN/NOTIFY channel of the job queue.
+    public static let channel = "slotworker_jobs"
+
+    /// The queue whose jobs changed.
+    public var queue: String?
+    /// Jobs that became ready.
+    public var available: Int?
+    /// Jobs that were scheduled for later (runners re-arm their timers).
+    public var scheduled: Int?
+    /// A job that was cancelled while it may be running.
+    public var cancel: Int64?
+
+    public init(queue: String? = nil, available: Int? = nil, scheduled: Int? = nil, cancel: Int64? = nil) {
+        self.queue = queue
+        self.available = available
+        self.scheduled = scheduled
+        self.cancel = cancel
+    }
+
+    /// Parses a payload; nil for text that is not a job-queue notification.
+    public init?(payload: String) {
+        guard let value = try? JSONDecoder().decode(JobNotification.self, from: Data(payload.utf8)) else {
+            return nil
+        }
+        self = value
+    }
+}

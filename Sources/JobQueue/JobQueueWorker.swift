@@ -1,0 +1,69 @@
+import Logging
+import Persistence
+import ServiceLifecycle
+
+/// Everything a worker process runs for the job queue, built from one configuration: the runner, a rescuer
+/// matching its lease, the periodic scheduler, the pruner and the queue-stats sampler.
+///
+/// Add ``services`` to the process's `ServiceGroup` in the given order: the group shuts services down in reverse,
+/// so the runner drains first and the sampler stops last.
+public struct JobQueueWorker: Sendable {
+    public let runner: JobRunner
+    public let rescuer: JobRescuer
+    public let scheduler: PeriodicScheduler
+    public let pruner: JobPruner
+    public let sampler: QueueStatsSampler
+
+    /// - Parameters:
+    ///   - observer: metrics (``PrometheusJobQueueMetrics``); shared by runner, rescuer and sampler.
+    ///   - health: poll progress and database errors of every part (``JobQueueHealth/reporting(to:databaseCheck:)``).
+    public init(
+        database: Database,
+        registry: JobRegistry,
+        configuration: JobRunnerConfiguration = JobRunnerConfiguration(),
+        periodicJobs: [PeriodicJob] = [],
+        completedRetention: Duration = .seconds(24 * 3600),
+        deadRetention: Duration = .seconds(7 * 24 * 3600),
+        pruneInterval: Duration = .seconds(60),
+        sampleInterval: Duration = .seconds(5),
+        observer: any JobQueueObserver = NoopJobQueueObserver(),
+        health: JobQueueHealth = .none,
+        logger: Logger
+    ) {
+        runner = JobRunner(
+            configuration: configuration,
+            registry: registry,
+            database: database,
+            observer: observer,
+            health: health,
+            logger: logger
+        )
+        rescuer = JobRescuer(
+            database: database,
+            runner: configuration,
+            registry: registry,
+            observer: observer,
+            health: health,
+            logger: logger
+        )
+        scheduler = PeriodicScheduler(jobs: periodicJobs, database: database, health: health, logger: logger)
+        pruner = JobPruner(
+            database: database,
+            completedRetention: completedRetention,
+            deadRetention: deadRetention,
+            interval: pruneInterval,
+            health: health,
+            logger: logger
+        )
+        sampler = QueueStatsSampler(
+            database: database,
+            interval: sampleInterval,
+            observer: observer,
+            health: health,
+            logger: logger
+        )
+    }
+
+    /// In start order: sampler, pruner, scheduler, rescuer, runner.
+    public var services: [any Service] { [sampler, pruner, scheduler, rescuer, runner] }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// The handlers a runner knows, one per job kind, each with a typed `Decodable` payload and its own limits.
+///
+/// ```swift
+/// var registry = JobRegistry()
+/// registry.register(kind: "send_reminder", payload: ReminderPayload.self, timeout: .seconds(30), maxAttempts: 5,
+///                   concurrency: 4) { payload, job in
+///     try await telegram.send(payload.text, to: payload.chatID)
+///     return .success
+/// }
+/// ```
+///
+/// A job whose kind has no handler, or whose payload does not decode, becomes `dead` at once with a readable
+/// `last_error`; it is never retried (another attempt cannot fix it). The diagnostic kinds ``DiagnosticJobs``
+/// (`noop`, `sleep`, `fail`) are registered unless `diagnostics` is false.
+public struct JobRegistry: Sendable {
+    /// One attempt, bound to its decoded payload.
+    typealias Invocation = @Sendable (JobContext) async throws -> JobResult
+
+    /// A registered kind: its limits and its payload decoder bound to the handler.
+    struct Entry: Sendable {
+        var kind: String
+        var timeout: Duration?
+        var maxAttempts: Int?
+        var concurrency: Int?
+        var retry: RetryPolicy?
+        /// Decodes a payload; throws ``PayloadDecodingFailure`` with a readable reason.
+        var prepare: @Sendable (String) throws -> Invocation
+    }
+
+    /// Why a payload did not decode.
+    struct PayloadDecodingFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+
+    /// An empty registry; with `diagnostics`, it has the diagnostic kinds (`noop`, `sleep`, `fail`).
+    public init(diagnostics: Bool = true) {
+        if diagnostics { DiagnosticJobs.register(in: &self) }
+    }
+
+    /// The registered kinds, sorted.
+    public var kinds: [String] { entries.keys.sorted() }
+
+    /// Registers the handler of `kind`.
+    ///
+    /// - Parameters:
+    ///   - timeout: how long one attempt may run before its task is cancelled and the attempt counts as failed;
+    ///     nil uses the runner's default.
+    ///   - maxAttempts: attempt limit for jobs of this kind that set none themselves; nil uses the runner's default.
+    ///   - concurrency: how many jobs of this kind one runner runs at once; nil means only the runner's limit.
+    ///   - retry: backoff between failed attempts; nil uses the runner's policy.
+    ///   - handler: runs one attempt. Return a ``JobResult``; a thrown error means "retry with backoff"
+    ///     (``JobError/permanent(_:)``: dead). It should honor task cancellation (timeouts and shutdown cancel it).
+    /// - Precondition: `kind` is 1 to 100 characters, not `unknown`, and not registered yet.
+    public mutating func register<Payload: Decodable & Sendable>(
+        kind: String,
+        payload: Payload.Type = Payload.self,
+        timeout: Duration? = nil,
+        maxAttempts: Int? = nil,
+        concurrency: Int? = nil,
+        retry: RetryPolicy? = nil,
+        handler: @escaping @Sendable (Payload, JobContext) async throws -> JobResult
+    ) {
+        precondition(!kind.isEmpty && kind.count <= 100, "job kind must be 1 to 100 characters")
+        precondition(kind != JobRegistry.unknownKind, "\"\(JobRegistry.unknownKind)\" is reserved for metrics")
+        precondition(entries[kind] == nil, "job kind \"\(kind)\" is registered twice")
+        precondition(maxAttempts.map { $0 >= 1 } ?? true, "maxAttempts must be at least 1")
+        precondition(concurrency.map { $0 >= 1 } ?? true, "concurrency must be at least 1")
+        let typeName = String(describing: Payload.self)
+        let decoder = JobRegistry.decoder
+        entries[kind] = Entry(
+            kind: kind,
+            timeout: timeout,
+            maxAttempts: maxAttempts,
+            concurrency: concurrency,
+            retry: retry,
+            prepare: { json in
+                let payload: Payload
+                do {
+                    payload = try decoder.decode(Payload.self, from: Data(json.utf8))
+                } catch {
+                    throw PayloadDecodingFailure(
+                        description: "payload does not decode as \(typeName): \(JobRegistry.describe(error)); "
+                            + "payload: \(json.prefix(200))"
+                    )
+                }
+                return { context in try await handler(payload, context) }
+            }
+        )
+    }
+
+    /// Registers the handler of a typed kind; see ``register(kind:payload:timeout:maxAttempts:concurrency:retry:handler:)``.
+    public mutating func register<Payload>(
+        _ kind: JobKind<Payload>,
+        timeout: Duration? = nil,
+        maxAttempts: Int? = nil,
+        concurrency: Int? = nil,
+        retry: RetryPolicy? = nil,
+        handler: @escaping @Sendable (Payload, JobContext) async throws -> JobResult
+    ) {
+        register(
+            kind: kind.name,
+            payload: Payload.self,
+            timeout: timeout,
+            maxAttempts: maxAttempts,
+            concurrency: concurrency,
+            retry: retry,
+            handler: handler
+        )
+    }
+
+    /// The metric label of jobs whose kind has no handler.
+    public static let unknownKind = "unknown"
+
+    /// Attempt limits of the kinds that set one, for the rescuer.
+    public var maxAttemptsByKind: [String: Int] {
+        entries.compactMapValues(\.maxAttempts)
+    }
+
+    func entry(for kind: String) -> Entry? { entries[kind] }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// A one-line reason for a decoding error: what is wrong, and where.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return keys.isEmpty ? "the top level" : String(keys.drop { $0 == "." })
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "missing key \"\(key.stringValue)\"" + (context.codingPath.isEmpty ? "" : " in \(parent)")
+        case .typeMismatch(let type, let context):
+            return "expected \(type) at \(path(context))"
+        case .valueNotFound(let type, let context):
+            return "expected \(type) at \(path(context)), found null"
+        case .dataCorrupted(let context):
+            let underlying = (context.underlyingError as? NSError)?.localizedDescription
+            return "invalid data at \(path(context)): \(underlying ?? context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

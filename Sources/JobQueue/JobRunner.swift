@@ -1,0 +1,69 @@
+import Logging
+import Persistence
+import ServiceLifecycle
+
+/// Runs jobs of one queue: a swift-service-lifecycle `Service`.
+///
+/// - **Claiming**: one prepared statement claims up to the free capacity (`FOR UPDATE SKIP LOCKED`, priority
+///   order), in autocommit mode — no transaction is held while handlers run. The runner is woken by NOTIFY
+///   (``JobRunnerConfiguration/listen``), by a timer armed for the next scheduled job, when capacity frees after a
+///   claim that filled its limit, and by polling every ``JobRunnerConfiguration/pollInterval``.
+/// - **Running**: each attempt is a child task of the runner, next to a watchdog that cancels it at its kind's
+///   timeout or when the job is cancelled or lost. Kinds with a concurrency limit are claimed only while below it.
+/// - **Completing**: finished attempts are written in batches, each guarded by this worker's lease on that attempt.
+/// - **Leases**: a heartbeat renews the leases of this runner's attempts every
+///   ``JobRunnerConfiguration/heartbeatInterval``; a ``JobRescuer`` anywhere takes back jobs whose lease lapsed.
+/// - **Database outages**: every failure is logged, reported to ``JobQueueHealth/onDatabaseError`` and retried with
+///   backoff capped at ``JobRunnerConfiguration/maxDatabaseBackoff``; the runner never crashes on them.
+/// - **Graceful shutdown**: claiming stops; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish;
+///   the rest are cancelled and released to `available` without spending their attempt; completions are written;
+///   then `run()` returns. If the task is cancelled outright instead, handlers are cancelled and nothing more is
+///   written: those jobs are rescued after their lease lapses (the attempt then counts).
+///
+/// A handler that ignores task cancellation keeps its slot (and delays shutdown) until it returns.
+///
+/// Connections: the runner uses up to three pooled connections at once (dispatch, completer, heartbeat) plus one
+/// direct connection for LISTEN; size the pool for these plus what handlers use. Run each runner once.
+public struct JobRunner: Service {
+    private let core: JobRunnerCore
+
+    /// - Parameters:
+    ///   - observer: receives metrics events (see ``PrometheusJobQueueMetrics``).
+    ///   - health: receives poll progress and database errors.
+    public init(
+        configuration: JobRunnerConfiguration = JobRunnerConfiguration(),
+        registry: JobRegistry,
+        database: Database,
+        observer: any JobQueueObserver = NoopJobQueueObserver(),
+        health: JobQueueHealth = .none,
+        logger: Logger
+    ) {
+        core = JobRunnerCore(
+            configuration: configuration,
+            registry: registry,
+            database: database,
+            observer: observer,
+            health: health,
+            logger: logger
+        )
+    }
+
+    public var configuration: JobRunnerConfiguration { core.configuration }
+
+    /// The id this runner writes into `locked_by`.
+    public var workerID: String { core.configuration.workerID }
+
+    /// Runs until graceful shutdown (or ``triggerGracefulShutdown()``) has drained the runner, or until cancelled.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await core.run()
+        } onGracefulShutdown: { [core] in
+            core.requestShutdown()
+        }
+    }
+
+    /// Starts the same graceful shutdown as the service group's, for callers that run the runner themselves.
+    public func triggerGracefulShutdown() {
+        core.requestShutdown()
+    }
+}

@@ -1,0 +1,595 @@
+import Foundation
+import Logging
+import Persistence
+import PostgresClient
+import Synchronization
+
+/// The machinery behind ``JobRunner``: one dispatch loop, and child tasks for the handlers, the completer, the
+/// heartbeat and the listener. Everything is structured: ``run()`` returns only after every child ended.
+///
+/// ```
+/// run()
+/// └─ background group: listener, heartbeat                 (cancelled last)
+///    └─ flush group: completer                             (drains after the handlers)
+///       └─ handler group: one child per running attempt     (cancelled at the shutdown timeout)
+///          └─ dispatch loop: promote due jobs, claim up to free capacity, start handlers, wait
+/// ```
+///
+/// The dispatch loop runs one statement at a time: promotion of due scheduled jobs (when the timer for the next
+/// `run_at` fires, on a `scheduled` notification and on every poll), then a claim of up to the free capacity
+/// (when woken by a notification, when capacity frees after a claim that filled its limit, and on every poll). It
+/// sleeps on a ``Wakeup`` until a notification, a finished handler, the next `run_at`, the next poll or shutdown.
+final class JobRunnerCore: Sendable {
+    private struct Running {
+        var attempt: Int
+        var control: JobControl
+        /// When the attempt times out (nil: no limit).
+        var deadline: ContinuousClock.Instant?
+    }
+
+    private struct State {
+        var running: [Int64: Running] = [:]
+        var runningByKind: [String: Int] = [:]
+        /// Claim as soon as capacity is free.
+        var claimRequested = true
+        /// Promote due scheduled jobs (and learn the next `run_at`) at the next turn.
+        var promoteRequested = true
+        /// The last claim filled its limit: more jobs are probably waiting.
+        var backlog = false
+        var shutdownRequested = false
+        /// When the next scheduled job is due (by this process's clock).
+        var nextDue: ContinuousClock.Instant?
+        /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
+        var watchedDeadline: ContinuousClock.Instant?
+    }
+
+    /// How one attempt ended.
+    private enum Ending: Sendable {
+        case returned(JobResult)
+        case threw(message: String, permanent: Bool)
+        case timedOut(Duration)
+        case aborted(JobControl.AbortReason)
+    }
+
+    let configuration: JobRunnerConfiguration
+    private let registry: JobRegistry
+    private let database: Database
+    private let observer: any JobQueueObserver
+    private let health: JobQueueHealth
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeup = Wakeup()
+    /// Wakes the timeout watcher when an attempt starts with an earlier deadline than the one it sleeps until.
+    private let timeoutWakeup = Wakeup()
+    private let completer: JobCompleter
+
+    init(
+        configuration: JobRunnerConfiguration,
+        registry: JobRegistry,
+        database: Database,
+        observer: any JobQueueObserver,
+        health: JobQueueHealth,
+        logger: Logger
+    ) {
+        var logger = logger
+        logger[metadataKey: "worker.id"] = "\(configuration.workerID)"
+        logger[metadataKey: "job.queue"] = "\(configuration.queue)"
+        self.configuration = configuration
+        self.registry = registry
+        self.database = database
+        self.observer = observer
+        self.health = health
+        self.logger = logger
+        self.completer = JobCompleter(database: database, configuration: configuration, health: health, logger: logger)
+    }
+
+    /// Stops claiming; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish.
+    func requestShutdown() {
+        state.withLock { $0.shutdownRequested = true }
+        wakeup.signal()
+    }
+
+    /// Makes sure the dispatch loop promotes scheduled jobs `delay` from now (a retry or snooze was written).
+    private func arm(after delay: Duration) {
+        let due = ContinuousClock.now + delay
+        state.withLock { $0.nextDue = min($0.nextDue ?? due, due) }
+        wakeup.signal()
+    }
+
+    /// Runs until shutdown was requested and every running job was finished or released, or the task is cancelled.
+    func run() async {
+        observer.prepare(kinds: registry.kinds + [JobRegistry.unknownKind])
+        observer.capacityChanged(by: configuration.concurrency)
+        defer { observer.capacityChanged(by: -configuration.concurrency) }
+        logger.info(
+            "job runner started",
+            metadata: [
+                "job.concurrency": "\(configuration.concurrency)",
+                "job.kinds": "\(registry.kinds.joined(separator: ","))",
+                "job.listen": "\(configuration.listen)",
+            ]
+        )
+        await withDiscardingTaskGroup { background in
+            if configuration.listen {
+                background.addTask { await self.listen() }
+            }
+            background.addTask { await self.heartbeat() }
+            background.addTask { await self.watchTimeouts() }
+            await withDiscardingTaskGroup { flusher in
+                flusher.addTask { await self.completer.run(onScheduled: self.arm(after:)) }
+                await withDiscardingTaskGroup { handlers in
+                    await self.dispatch(into: &handlers)
+                }
+                self.completer.close()
+            }
+            background.cancelAll()
+        }
+        logger.info("job runner stopped")
+    }
+
+    // MARK: - Dispatch
+
+    private func dispatch(into handlers: inout DiscardingTaskGroup) async {
+        var nextPoll = ContinuousClock.now
+        var failures = 0
+        while !Task.isCancelled, !state.withLock({ $0.shutdownRequested }) {
+            let now = ContinuousClock.now
+            let pollDue = now >= nextPoll
+            if pollDue { nextPoll = now + configuration.pollInterval }
+            var failure: RepositoryError?
+
+            let promote = state.withLock { state -> Bool in
+                guard state.promoteRequested || pollDue || state.nextDue.map({ $0 <= now }) == true else {
+                    return false
+                }
+                state.promoteRequested = false
+                state.nextDue = nil
+                return true
+            }
+            if promote {
+                switch await database.withJobs({ await $0.promoteDue(limit: configuration.promotionBatchSize) }) {
+                case .success(let result):
+                    let now = ContinuousClock.now
+                    state.withLock { state in
+                        if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
+                        if result.promoted > 0 { state.claimRequested = true }
+                        if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
+                    }
+                    reportProgress()
+                case .failure(let error):
+                    state.withLock { $0.promoteRequested = true }
+                    failure = error
+                }
+            }
+
+            if failure == nil, let plan = claimPlan(pollDue: pollDue) {
+                let result = await database.withJobs {
+                    await $0.claim(
+                        queue: configuration.queue,
+                        limit: plan.limit,
+                        workerID: configuration.workerID,
+                        lease: configuration.lease,
+                        excludingKinds: plan.excludedKinds
+                    )
+                }
+                switch result {
+                case .success(let jobs):
+                    observer.claimed(count: jobs.count)
+                    state.withLock { state in
+                        state.backlog = jobs.count >= plan.limit
+                        if state.backlog { state.claimRequested = true }
+                    }
+                    for job in jobs { start(job, in: &handlers) }
+                    reportProgress()
+                case .failure(let error):
+                    state.withLock { $0.claimRequested = true }
+                    failure = error
+                }
+            }
+
+            if let failure {
+                failures += 1
+                health.onDatabaseError(failure)
+                if failures == 1 {
+                    logger.error("cannot claim jobs; retrying with backoff", metadata: ["error": "\(failure)"])
+                } else {
+                    logger.debug("still cannot claim jobs", metadata: ["error": "\(failure)"])
+                }
+                // Notifications and finished handlers must not cut the backoff short; only shutdown does.
+                let retryAt = ContinuousClock.now + Self.backoff(failures: failures, configuration: configuration)
+                while ContinuousClock.now < retryAt, !Task.isCancelled, !state.withLock({ $0.shutdownRequested }) {
+                    await wakeup.wait(until: retryAt)
+                }
+                continue
+            }
+            if failures > 0 {
+                logger.info("claiming jobs again after database errors", metadata: ["job.failures": "\(failures)"])
+                failures = 0
+            }
+
+            let (busy, deadline) = state.withLock { state -> (Bool, ContinuousClock.Instant) in
+                let free = configuration.concurrency - state.running.count
+                let now = ContinuousClock.now
+                let busy =
+                    (state.claimRequested && free > 0) || state.promoteRequested || state.shutdownRequested
+                    || state.nextDue.map { $0 <= now } == true
+                return (busy, min(nextPoll, state.nextDue ?? nextPoll))
+            }
+            if !busy { await wakeup.wait(until: deadline) }
+        }
+        await drain(&handlers)
+    }
+
+    /// The next claim's limit and excluded kinds, or nil when no claim is due or no capacity is free.
+    private func claimPlan(pollDue: Bool) -> (limit: Int, excludedKinds: [String])? {
+        state.withLock { state in
+            if pollDue { state.claimRequested = true }
+            let free = configuration.concurrency - state.running.count
+            guard state.claimRequested, free > 0 else { return nil }
+            state.claimRequested = false
+            let excluded = registry.entries.values.compactMap { entry -> String? in
+                guard let limit = entry.concurrency else { return nil }
+                return state.runningByKind[entry.kind, default: 0] >= limit ? entry.kind : nil
+            }
+            return (free, excluded)
+        }
+    }
+
+    private func reportProgress() {
+        observer.pollSucceeded(at: Date())
+        health.onPollSucceeded()
+    }
+
+    /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
+    /// (one claim can return more jobs of a kind than it has free slots).
+    private func start(_ job: ClaimedJob, in handlers: inout DiscardingTaskGroup) {
+        let entry = registry.entry(for: job.kind)
+        let control = JobControl()
+        let timeout = entry.flatMap { $0.timeout ?? configuration.defaultTimeout }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        var rearmWatcher = false
+        let admitted = state.withLock { state -> Bool in
+            if let limit = entry?.concurrency, state.runningByKind[job.kind, default: 0] >= limit { return false }
+            state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
+            state.runningByKind[job.kind, default: 0] += 1
+            if let deadline, state.watchedDeadline.map({ deadline < $0 }) ?? true {
+                state.watchedDeadline = deadline
+                rearmWatcher = true
+            }
+            return true
+        }
+        if rearmWatcher { timeoutWakeup.signal() }
+        guard admitted else {
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            return
+        }
+        let kind = entry == nil ? JobRegistry.unknownKind : job.kind
+        observer.inFlightChanged(by: 1)
+        observer.started(kind: kind, wait: job.wait)
+        handlers.addTask {
+            await self.execute(job, entry: entry, control: control, metricKind: kind)
+        }
+    }
+
+    // MARK: - One attempt
+
+    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry?, control: JobControl, metricKind: String) async {
+        let start = ContinuousClock.now
+        let (completion, outcome) = await attempt(job, entry: entry, control: control)
+        let duration = ContinuousClock.now - start
+        if let completion { completer.add(completion) }
+        let wake = state.withLock { state -> Bool in
+            if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
+            let left = state.runningByKind[job.kind, default: 1] - 1
+            state.runningByKind[job.kind] = left > 0 ? left : nil
+            if state.backlog { state.claimRequested = true }
+            return state.claimRequested || state.shutdownRequested
+        }
+        observer.inFlightChanged(by: -1)
+        if let outcome { observer.finished(kind: metricKind, outcome: outcome, duration: duration) }
+        if wake { wakeup.signal() }
+    }
+
+    private func attempt(
+        _ job: ClaimedJob,
+        entry: JobRegistry.Entry?,
+        control: JobControl
+    ) async -> (JobCompletion?, JobOutcome?) {
+        guard let entry else {
+            let message =
+                "no handler for kind \"\(job.kind)\" on worker \(configuration.workerID) "
+                + "(it handles: \(registry.kinds.joined(separator: ", ")))"
+            logger.error("job of unknown kind is dead", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
+            return (JobCompletion(id: job.id, attempt: job.attempt, outcome: .dead, error: message), .dead)
+        }
+        let invocation: JobRegistry.Invocation
+        do {
+            invocation = try entry.prepare(job.payload)
+        } catch {
+            logger.error(
+                "job payload does not decode; the job is dead",
+                metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)", "error": "\(error)"]
+            )
+            return (JobCompletion(id: job.id, attempt: job.attempt, outcome: .dead, error: "\(error)"), .dead)
+        }
+        let maxAttempts = job.maxAttempts ?? entry.maxAttempts ?? configuration.defaultMaxAttempts
+        let context = JobContext(
+            id: job.id,
+            kind: job.kind,
+            queue: job.queue,
+            priority: job.priority,
+            attempt: job.attempt,
+            maxAttempts: maxAttempts,
+            runAt: job.runAt,
+            createdAt: job.createdAt,
+            uniqueKey: job.uniqueKey,
+            workerID: configuration.workerID,
+            logger: logger
+        )
+        let ending = await race(
+            invocation, context: context, timeout: entry.timeout ?? configuration.defaultTimeout, control: control)
+        let releasing = Task.isCancelled
+        return decide(
+            ending, job: job, maxAttempts: maxAttempts, retry: entry.retry, releasing: releasing, context: context)
+    }
+
+    /// Runs the handler next to a watchdog that cancels it when the attempt is aborted (timeout, cancel, lost).
+    /// The watchdog sleeps on the attempt's ``JobControl`` without a timer: ``watchTimeouts()`` keeps the time.
+    private func race(
+        _ invocation: @escaping JobRegistry.Invocation,
+        context: JobContext,
+        timeout: Duration?,
+        control: JobControl
+    ) async -> Ending {
+        await withTaskGroup(of: Ending?.self) { group in
+            group.addTask {
+                do {
+                    return .returned(try await invocation(context))
+                } catch let error as JobError {
+                    return .threw(message: error.description, permanent: true)
+                } catch {
+                    return .threw(message: Self.describe(error), permanent: false)
+                }
+            }
+            group.addTask {
+                while true {
+                    await control.wakeup.wait(until: nil)
+                    switch control.abortReason {
+                    case .timedOut: return .timedOut(timeout ?? .zero)
+                    case .some(let reason): return .aborted(reason)
+                    case nil: if Task.isCancelled { return nil }
+                    }
+                }
+            }
+            var handlerEnding: Ending?
+            var watchdogEnding: Ending?
+            var watchdogDone = false
+            while let next = await group.next() {
+                switch next {
+                case .some(.returned), .some(.threw):
+                    handlerEnding = next
+                    group.cancelAll()
+                case .some(.timedOut), .some(.aborted):
+                    watchdogEnding = next
+                    watchdogDone = true
+                    group.cancelAll()
+                case .none:
+                    watchdogDone = true
+                }
+                if handlerEnding != nil, watchdogDone { break }
+            }
+            // A timeout or abort decides even when the cancelled handler still returned something.
+            return watchdogEnding ?? handlerEnding ?? .threw(message: "the handler was cancelled", permanent: false)
+        }
+    }
+
+    private func decide(
+        _ ending: Ending,
+        job: ClaimedJob,
+        maxAttempts: Int,
+        retry: RetryPolicy?,
+        releasing: Bool,
+        context: JobContext
+    ) -> (JobCompletion?, JobOutcome?) {
+        func completion(_ outcome: JobCompletion.Outcome, delay: Duration? = nil, error: String? = nil) -> JobCompletion
+        {
+            JobCompletion(id: job.id, attempt: job.attempt, outcome: outcome, delay: delay, error: error.map(Self.clip))
+        }
+        func failed(_ message: String, permanent: Bool) -> (JobCompletion?, JobOutcome?) {
+            if permanent {
+                context.logger.warning("job failed permanently", metadata: ["error": "\(message)"])
+                return (completion(.dead, error: message), .dead)
+            }
+            if job.attempt >= maxAttempts {
+                context.logger.warning("job failed on its last attempt", metadata: ["error": "\(message)"])
+                return (
+                    completion(.dead, error: "\(message) (attempt \(job.attempt) of \(maxAttempts), none left)"),
+                    .dead
+                )
+            }
+            let delay = (retry ?? configuration.retryPolicy).delay(afterAttempt: job.attempt)
+            context.logger.info("job failed; retrying", metadata: ["error": "\(message)", "job.retry_in": "\(delay)"])
+            return (completion(.retry, delay: delay, error: message), .retried)
+        }
+        switch ending {
+        case .returned(.success):
+            return (completion(.succeeded), .succeeded)
+        case .returned(.retry(let after, let reason)):
+            let message = reason ?? "the handler asked for a retry"
+            if job.attempt >= maxAttempts { return failed(message, permanent: false) }
+            guard let after else { return failed(message, permanent: false) }
+            return (completion(.retry, delay: after, error: reason), .retried)
+        case .returned(.fail(let message)):
+            return failed(message, permanent: true)
+        case .returned(.snooze(let delay)):
+            return (completion(.snooze, delay: delay), .snoozed)
+        case .returned(.cancel(let reason)):
+            return (completion(.cancelled, error: reason), .cancelled)
+        case .threw(let message, let permanent):
+            if releasing, !permanent { return (completion(.release), nil) }
+            return failed(message, permanent: permanent)
+        case .timedOut(let timeout):
+            return failed("timed out after \(timeout); the handler was cancelled", permanent: false)
+        case .aborted(.cancelled):
+            context.logger.notice("job was cancelled while running; its handler was stopped")
+            return (nil, .cancelled)
+        case .aborted(.timedOut):
+            return failed("timed out; the handler was cancelled", permanent: false)
+        case .aborted(.lost):
+            context.logger.warning("job is no longer held by this worker (lease lapsed and rescued, or cancelled)")
+            return (nil, nil)
+        }
+    }
+
+    // MARK: - Background children
+
+    /// Wakes the dispatch loop on NOTIFY; after every (re)connect, claims and promotes in case notifications were
+    /// missed.
+    private func listen() async {
+        let listener: PostgresListener
+        do {
+            listener = try PostgresListener(
+                configuration: configuration.listenConfiguration ?? database.pool.configuration,
+                channels: [JobNotification.channel],
+                logger: logger
+            )
+        } catch {
+            logger.error("cannot LISTEN; relying on polling", metadata: ["error": "\(error)"])
+            return
+        }
+        for await event in listener.events() {
+            switch event {
+            case .listening:
+                state.withLock { state in
+                    state.claimRequested = true
+                    state.promoteRequested = true
+                }
+                wakeup.signal()
+            case .notification(_, let payload):
+                guard let notification = JobNotification(payload: payload) else { continue }
+                if let id = notification.cancel { abort(id, attempt: nil, reason: .cancelled) }
+                let wake = state.withLock { state -> Bool in
+                    var wake = false
+                    if notification.queue == configuration.queue, (notification.available ?? 0) > 0 {
+                        state.claimRequested = true
+                        wake = state.running.count < configuration.concurrency
+                    }
+                    if (notification.scheduled ?? 0) > 0 {
+                        state.promoteRequested = true
+                        wake = true
+                    }
+                    return wake
+                }
+                if wake { wakeup.signal() }
+            }
+        }
+    }
+
+    /// Renews the leases of running and not yet written attempts; stops handlers of jobs this worker lost.
+    private func heartbeat() async {
+        var failing = false
+        while true {
+            do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
+            let running = state.withLock { state in state.running.map { (id: $0.key, attempt: $0.value.attempt) } }
+            let attempts = running + completer.unwrittenAttempts
+            guard !attempts.isEmpty else { continue }
+            let result = await database.withJobs {
+                await $0.heartbeat(attempts, workerID: configuration.workerID, lease: configuration.lease)
+            }
+            switch result {
+            case .success(let held):
+                if failing { logger.info("lease renewals succeed again") }
+                failing = false
+                for entry in running where !held.contains(entry.id) {
+                    abort(entry.id, attempt: entry.attempt, reason: .lost)
+                }
+            case .failure(let error):
+                health.onDatabaseError(error)
+                if !failing {
+                    logger.error(
+                        "cannot renew job leases; jobs may be rescued by other workers if this lasts",
+                        metadata: ["error": "\(error)", "job.lease": "\(configuration.lease)"]
+                    )
+                }
+                failing = true
+            }
+        }
+    }
+
+    /// Aborts attempts past their deadline. Sleeps until the earliest deadline of the running attempts; ``start``
+    /// wakes it only when an attempt begins with an earlier deadline, which is rare (later attempts get later
+    /// deadlines), so no per-attempt timer task exists and finished attempts cost nothing here.
+    private func watchTimeouts() async {
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            let (expired, next) = state.withLock { state -> ([JobControl], ContinuousClock.Instant?) in
+                var expired: [JobControl] = []
+                var next: ContinuousClock.Instant?
+                for running in state.running.values {
+                    guard let deadline = running.deadline else { continue }
+                    if deadline <= now {
+                        if running.control.abortReason == nil { expired.append(running.control) }
+                    } else {
+                        next = min(next ?? deadline, deadline)
+                    }
+                }
+                state.watchedDeadline = next
+                return (expired, next)
+            }
+            for control in expired { control.abort(.timedOut) }
+            await timeoutWakeup.wait(until: next)
+        }
+    }
+
+    private func abort(_ id: Int64, attempt: Int?, reason: JobControl.AbortReason) {
+        let control = state.withLock { state -> JobControl? in
+            guard let running = state.running[id], attempt == nil || running.attempt == attempt else { return nil }
+            return running.control
+        }
+        control?.abort(reason)
+    }
+
+    // MARK: - Shutdown
+
+    /// Waits for running jobs up to the shutdown timeout, then cancels the rest (they are released).
+    private func drain(_ handlers: inout DiscardingTaskGroup) async {
+        let count = state.withLock { $0.running.count }
+        guard count > 0, !Task.isCancelled else { return }
+        let deadline = ContinuousClock.now + configuration.shutdownTimeout
+        logger.info(
+            "shutting down: waiting for running jobs",
+            metadata: ["job.running": "\(count)", "job.shutdown_timeout": "\(configuration.shutdownTimeout)"]
+        )
+        while state.withLock({ $0.running.count }) > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            await wakeup.wait(until: deadline)
+        }
+        let left = state.withLock { $0.running.count }
+        if left > 0 {
+            logger.warning(
+                "cancelling jobs still running at the shutdown timeout; they are released without spending an attempt",
+                metadata: ["job.running": "\(left)"]
+            )
+            handlers.cancelAll()
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// The wait after `failures` consecutive database errors: doubling from the base, capped.
+    static func backoff(failures: Int, configuration: JobRunnerConfiguration) -> Duration {
+        let factor = Double(sign: .plus, exponent: min(max(failures - 1, 0), 30), significand: 1)
+        let seconds = min(configuration.databaseBackoff.seconds * factor, configuration.maxDatabaseBackoff.seconds)
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// A readable one-line description of a thrown error.
+    static func describe(_ error: any Error) -> String {
+        if error is CancellationError { return "cancelled" }
+        return String(describing: error)
+    }
+
+    /// Cuts an error message to a size worth storing.
+    static func clip(_ message: String) -> String {
+        message.count <= 4000 ? message : String(message.prefix(4000)) + "…"
+    }
+}

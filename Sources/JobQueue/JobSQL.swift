@@ -1,0 +1,287 @@
+/// Every SQL statement of the job queue, in one place. Values always travel as `$n` binds; arrays travel as one
+/// bind each and are expanded with `unnest`, so a batch of any size is one statement. Empty strings and zeros in
+/// array binds stand for NULL (the client's array binds carry no NULL elements).
+///
+/// Every UPDATE of a batch finds its rows with `id = ANY (…)`, which always plans as a primary-key lookup: joined
+/// to a CTE or `unnest` alone, the planner may hash-join against a sequential scan of the whole table (measured:
+/// 4 ms of a 5 ms claim on 20,000 rows).
+enum JobSQL {
+    /// The states whose unique keys deduplicate (must match `jobs_unique_key_idx`'s predicate exactly).
+    static let liveStates = "('scheduled', 'available', 'running')"
+
+    /// Inserts a batch, skipping rows whose unique key an unfinished job holds; one NOTIFY per queue.
+    ///
+    /// Binds: kinds, queues, payloads, priorities, run_at epochs, delays (s), max_attempts, unique keys (all
+    /// arrays of equal length), channel.
+    static let enqueue = """
+        WITH input AS (
+            SELECT i.kind, i.queue, i.payload::jsonb AS payload, i.priority::int2 AS priority,
+                coalesce(
+                    to_timestamp(NULLIF(i.run_at, '')::float8),
+                    now() + make_interval(secs => NULLIF(i.delay, '')::float8),
+                    now()
+                ) AS run_at,
+                NULLIF(i.max_attempts, 0)::int4 AS max_attempts,
+                NULLIF(i.unique_key, '') AS unique_key,
+                i.ord
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::int8[], $8::text[])
+                WITH ORDINALITY AS i(kind, queue, payload, priority, run_at, delay, max_attempts, unique_key, ord)
+        ),
+        inserted AS (
+            INSERT INTO jobs (kind, queue, payload, priority, run_at, state, max_attempts, unique_key)
+            SELECT kind, queue, payload, priority, run_at,
+                CASE WHEN run_at > now() THEN 'scheduled' ELSE 'available' END, max_attempts, unique_key
+            FROM input
+            ORDER BY ord
+            ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN \(liveStates) DO NOTHING
+            RETURNING id, queue, state, unique_key
+        ),
+        notified AS (
+            SELECT pg_notify($9, json_build_object(
+                'queue', queue,
+                'available', count(*) FILTER (WHERE state = 'available'),
+                'scheduled', count(*) FILTER (WHERE state = 'scheduled'))::text)
+            FROM inserted
+            GROUP BY queue
+        )
+        SELECT id, unique_key, (SELECT count(*) FROM notified) AS notifications FROM inserted
+        """
+
+    /// The unfinished jobs holding some unique keys. Binds: keys.
+    static let existingUnique = """
+        SELECT id, unique_key FROM jobs
+        WHERE unique_key = ANY ($1::text[]) AND unique_key IS NOT NULL AND state IN \(liveStates)
+        """
+
+    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold. Times come
+    /// back as epoch seconds (cheaper to decode than timestamp text on this hot path).
+    ///
+    /// Binds: queue, excluded kinds (at their concurrency limit), limit, worker id, lease seconds.
+    static let claim = """
+        WITH candidates AS (
+            SELECT id FROM jobs
+            WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind <> ALL ($2::text[])
+            ORDER BY priority, run_at, id
+            LIMIT $3
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE jobs SET
+            state = 'running',
+            attempts = jobs.attempts + 1,
+            locked_by = $4,
+            lease_expires_at = now() + make_interval(secs => $5::float8),
+            attempted_at = now()
+        WHERE jobs.id = ANY (ARRAY(SELECT id FROM candidates))
+        RETURNING jobs.id, jobs.kind, jobs.queue, jobs.priority, jobs.payload, jobs.attempts, jobs.max_attempts,
+            extract(epoch FROM jobs.run_at)::float8 AS run_at_epoch,
+            extract(epoch FROM jobs.created_at)::float8 AS created_at_epoch,
+            jobs.unique_key, greatest(extract(epoch FROM now() - jobs.run_at), 0)::float8 AS wait_seconds
+        """
+
+    /// Records finished attempts; each row only while this worker still holds that attempt's lease.
+    ///
+    /// Binds: ids, attempts, outcomes, delays (s), errors (arrays), worker id, channel.
+    static let complete = """
+        WITH input AS (
+            SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[], $5::text[])
+                AS c(id, attempt, outcome, delay, error)
+        ),
+        updated AS (
+            UPDATE jobs SET
+                state = CASE
+                    WHEN c.outcome IN ('succeeded', 'dead', 'cancelled') THEN c.outcome
+                    WHEN c.outcome IN ('retry', 'snooze') AND NULLIF(c.delay, '')::float8 > 0 THEN 'scheduled'
+                    ELSE 'available'
+                END,
+                attempts = CASE WHEN c.outcome IN ('snooze', 'release') THEN jobs.attempts - 1 ELSE jobs.attempts END,
+                run_at = CASE
+                    WHEN c.outcome IN ('retry', 'snooze')
+                    THEN now() + make_interval(secs => coalesce(NULLIF(c.delay, '')::float8, 0))
+                    ELSE jobs.run_at
+                END,
+                finished_at = CASE WHEN c.outcome IN ('succeeded', 'dead', 'cancelled') THEN now() END,
+                last_error = coalesce(NULLIF(c.error, ''), jobs.last_error),
+                locked_by = NULL,
+                lease_expires_at = NULL
+            FROM input c
+            WHERE jobs.id = ANY ($1::int8[]) AND jobs.id = c.id AND jobs.attempts = c.attempt
+                AND jobs.state = 'running' AND jobs.locked_by = $6
+            RETURNING jobs.id, jobs.queue, jobs.state
+        ),
+        notified AS (
+            SELECT pg_notify($7, json_build_object(
+                'queue', queue,
+                'available', count(*) FILTER (WHERE state = 'available'),
+                'scheduled', count(*) FILTER (WHERE state = 'scheduled'))::text)
+            FROM updated
+            WHERE state IN ('available', 'scheduled')
+            GROUP BY queue
+        )
+        SELECT id, (SELECT count(*) FROM notified) AS notifications FROM updated
+        """
+
+    /// Extends the leases of this worker's running attempts; returns the ones it still holds.
+    ///
+    /// Binds: ids, attempts (arrays), lease seconds, worker id.
+    static let heartbeat = """
+        UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8)
+        FROM unnest($1::int8[], $2::int8[]) AS h(id, attempt)
+        WHERE jobs.id = ANY ($1::int8[]) AND jobs.id = h.id AND jobs.attempts = h.attempt AND jobs.state = 'running'
+            AND jobs.locked_by = $4
+        RETURNING jobs.id
+        """
+
+    /// Makes due scheduled jobs available (one NOTIFY per queue) and reports when the next one is due.
+    ///
+    /// Binds: limit, channel.
+    static let promote = """
+        WITH due AS (
+            SELECT id FROM jobs
+            WHERE state = 'scheduled' AND run_at <= now()
+            ORDER BY run_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ),
+        promoted AS (
+            UPDATE jobs SET state = 'available' WHERE jobs.id = ANY (ARRAY(SELECT id FROM due)) RETURNING jobs.queue
+        ),
+        notified AS (
+            SELECT pg_notify($2, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            FROM promoted
+            GROUP BY queue
+        )
+        SELECT
+            (SELECT count(*) FROM promoted) AS promoted,
+            (SELECT count(*) FROM notified) AS notifications,
+            (SELECT extract(epoch FROM min(run_at) - clock_timestamp()) FROM jobs
+                WHERE state = 'scheduled' AND run_at > now())::float8 AS next_due_seconds
+        """
+
+    /// Returns running jobs whose lease lapsed to `available` (the attempt stays spent), or `dead` when that was
+    /// their last attempt. Binds: limit, kinds, their max attempts (arrays), default max attempts, channel.
+    static let rescue = """
+        WITH limits AS (
+            SELECT * FROM unnest($2::text[], $3::int8[]) AS l(kind, max_attempts)
+        ),
+        expired AS (
+            SELECT j.id, j.attempts >= coalesce(j.max_attempts, l.max_attempts, $4) AS exhausted
+            FROM jobs j
+            LEFT JOIN limits l ON l.kind = j.kind
+            WHERE j.state = 'running' AND j.lease_expires_at < now()
+            ORDER BY j.lease_expires_at
+            LIMIT $1
+            FOR UPDATE OF j SKIP LOCKED
+        ),
+        rescued AS (
+            UPDATE jobs SET
+                state = CASE WHEN expired.exhausted THEN 'dead' ELSE 'available' END,
+                finished_at = CASE WHEN expired.exhausted THEN now() END,
+                last_error = 'lease expired: worker ' || jobs.locked_by || ' stopped renewing attempt '
+                    || jobs.attempts || ' (crashed, stalled or cut off from the database)',
+                locked_by = NULL,
+                lease_expires_at = NULL
+            FROM expired
+            WHERE jobs.id = ANY (ARRAY(SELECT id FROM expired)) AND jobs.id = expired.id
+            RETURNING jobs.id, jobs.kind, jobs.queue, jobs.state
+        ),
+        notified AS (
+            SELECT pg_notify($5, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            FROM rescued
+            WHERE state = 'available'
+            GROUP BY queue
+        )
+        SELECT id, kind, state, (SELECT count(*) FROM notified) AS notifications FROM rescued
+        """
+
+    /// Deletes a batch of succeeded and cancelled jobs finished before the cutoff. Binds: age (s), limit.
+    static let pruneCompleted = """
+        DELETE FROM jobs WHERE id IN (
+            SELECT id FROM jobs
+            WHERE state IN ('succeeded', 'cancelled') AND finished_at < now() - make_interval(secs => $1::float8)
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        """
+
+    /// Deletes a batch of dead jobs finished before the cutoff. Binds: age (s), limit.
+    static let pruneDead = """
+        DELETE FROM jobs WHERE id IN (
+            SELECT id FROM jobs
+            WHERE state = 'dead' AND finished_at < now() - make_interval(secs => $1::float8)
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        )
+        """
+
+    /// Forgets periodic periods older than the cutoff. Binds: age (s).
+    static let prunePeriodicRuns = """
+        DELETE FROM periodic_runs WHERE period_start < now() - make_interval(secs => $1::float8)
+        """
+
+    /// Enqueues the job of one period unless some worker already did.
+    ///
+    /// Binds: name, period start (epoch s), kind, queue, payload, priority, max_attempts, unique key, channel.
+    static let enqueuePeriodic = """
+        WITH run AS (
+            INSERT INTO periodic_runs (name, period_start) VALUES ($1, to_timestamp($2::float8))
+            ON CONFLICT DO NOTHING
+            RETURNING name
+        ),
+        job AS (
+            INSERT INTO jobs (kind, queue, payload, priority, max_attempts, unique_key)
+            SELECT $3, $4, $5::jsonb, $6::int2, $7::int4, $8 FROM run
+            RETURNING id, queue
+        ),
+        notified AS (
+            SELECT pg_notify($9, json_build_object('queue', queue, 'available', 1, 'scheduled', 0)::text) FROM job
+        )
+        SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
+        """
+
+    /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job; every part is read
+    /// from a partial index.
+    static let sample = """
+        SELECT
+            (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
+            (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
+            (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
+            (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
+            (SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM jobs
+                WHERE state = 'available')::float8 AS oldest_ready_seconds
+        """
+
+    /// Job counts by kind and state (a full scan: for operators, not for metrics).
+    static let countsByKindAndState = """
+        SELECT kind, state, count(*) AS jobs FROM jobs GROUP BY kind, state ORDER BY kind, state
+        """
+
+    /// Makes a dead or cancelled job available again with a fresh set of attempts. Binds: id, channel.
+    static let retry = """
+        WITH retried AS (
+            UPDATE jobs SET state = 'available', attempts = 0, run_at = now(), finished_at = NULL
+            WHERE id = $1 AND state IN ('dead', 'cancelled')
+            RETURNING *
+        ),
+        notified AS (
+            SELECT pg_notify($2, json_build_object('queue', queue, 'available', 1, 'scheduled', 0)::text)
+            FROM retried
+        )
+        SELECT retried.*, (SELECT count(*) FROM notified) AS notifications FROM retried
+        """
+
+    /// One job's state. Binds: id.
+    static let stateOf = "SELECT state FROM jobs WHERE id = $1"
+
+    /// Locks one job and reads its state (first step of a cancel). Binds: id.
+    static let lockState = "SELECT state FROM jobs WHERE id = $1 FOR UPDATE"
+
+    /// Cancels one unfinished job (second step of a cancel). Binds: id, reason.
+    static let cancel = """
+        UPDATE jobs SET state = 'cancelled', finished_at = now(), locked_by = NULL, lease_expires_at = NULL,
+            last_error = coalesce($2, last_error)
+        WHERE id = $1 AND state IN \(liveStates)
+        """
+
+    /// Tells the worker running a job that it was cancelled. Binds: channel, payload.
+    static let notify = "SELECT pg_notify($1, $2)"
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Persistence
+import PostgresClient
+
+/// Statements of the rescuer, the pruner, the periodic scheduler and the stats sampler.
+extension Repository where Mapping == JobTable {
+    /// Takes back up to `limit` running jobs whose lease lapsed, in one statement.
+    ///
+    /// A job with attempts left becomes `available` at once (the lapsed attempt stays spent); one on its last
+    /// attempt becomes `dead`. The attempt limit is the row's `max_attempts`, else `kindMaxAttempts[kind]`, else
+    /// `defaultMaxAttempts`. `last_error` names the worker that lost the lease.
+    public func rescueExpired(
+        limit: Int = 1000,
+        kindMaxAttempts: [String: Int] = [:],
+        defaultMaxAttempts: Int
+    ) async -> Result<[RescuedJob], RepositoryError> {
+        let kinds = Array(kindMaxAttempts.keys)
+        return await run("rescue") { connection in
+            let rows = try await connection.query(
+                JobSQL.rescue,
+                [limit, kinds, kinds.map { kindMaxAttempts[$0]! }, defaultMaxAttempts, JobNotification.channel],
+                prepared: true,
+                operation: "jobs.rescue"
+            )
+            return try rows.map {
+                RescuedJob(id: try $0.decode("id"), kind: try $0.decode("kind"), state: try $0.decode("state"))
+            }
+        }
+    }
+
+    /// Deletes up to `limit` succeeded and cancelled jobs that finished more than `age` ago; returns the count.
+    public func pruneCompleted(olderThan age: Duration, limit: Int) async -> Result<Int, RepositoryError> {
+        await run("prune") { connection in
+            try await connection.query(JobSQL.pruneCompleted, [age.seconds, limit], prepared: true).affectedRows
+        }
+    }
+
+    /// Deletes up to `limit` dead jobs that finished more than `age` ago; returns the count.
+    public func pruneDead(olderThan age: Duration, limit: Int) async -> Result<Int, RepositoryError> {
+        await run("prune") { connection in
+            try await connection.query(JobSQL.pruneDead, [age.seconds, limit], prepared: true).affectedRows
+        }
+    }
+
+    /// Forgets periodic periods that started more than `age` ago; returns the count.
+    public func prunePeriodicRuns(olderThan age: Duration) async -> Result<Int, RepositoryError> {
+        await run("prune") { connection in
+            try await connection.query(JobSQL.prunePeriodicRuns, [age.seconds], prepared: true).affectedRows
+        }
+    }
+
+    /// Enqueues the job of `periodic` for the period starting at `periodStart` unless any worker already did, in one
+    /// statement; returns the new job's id, or nil when the period was taken.
+    public func enqueuePeriodic(_ periodic: PeriodicJob, periodStart: Date) async -> Result<Int64?, RepositoryError> {
+        let epoch = Int64(periodStart.timeIntervalSince1970.rounded(.down))
+        return await run("enqueue_periodic") { connection in
+            let rows = try await connection.query(
+                JobSQL.enqueuePeriodic,
+                [
+                    periodic.name, Double(epoch), periodic.kind, periodic.queue, periodic.payloadJSON,
+                    periodic.priority, periodic.maxAttempts, "periodic:\(periodic.name):\(epoch)",
+                    JobNotification.channel,
+                ],
+                prepared: true,
+                operation: "jobs.enqueue_periodic"
+            )
+            return try rows[0].decode("id", as: Int64?.self)
+        }
+    }
+
+    /// Queue depth and oldest ready age, in one statement that reads only partial indexes.
+    public func sample() async -> Result<QueueSample, RepositoryError> {
+        await run("sample") { connection in
+            let row = try await connection.query(JobSQL.sample, prepared: true, operation: "jobs.sample")[0]
+            var depth: [JobState: Int] = [:]
+            for state in QueueSample.sampledStates {
+                depth[state] = try row.decode(state.rawValue, as: Int.self)
+            }
+            let oldest: Double? = try row.decode("oldest_ready_seconds")
+            return QueueSample(depth: depth, oldestReadyAge: oldest ?? 0)
+        }
+    }
+}

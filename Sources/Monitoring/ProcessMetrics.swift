@@ -1,0 +1,172 @@
+import Prometheus
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The standard `process_*` metrics every official Prometheus client exports on Linux, read from `/proc` in a
+/// pre-scrape hook of the registry:
+///
+/// | metric | source |
+/// |---|---|
+/// | `process_cpu_seconds_total` | `/proc/self/stat` utime + stime ÷ clock ticks |
+/// | `process_resident_memory_bytes` | `/proc/self/stat` rss × page size |
+/// | `process_virtual_memory_bytes` | `/proc/self/stat` vsize |
+/// | `process_start_time_seconds` | `/proc/self/stat` starttime ÷ clock ticks + `btime` of `/proc/stat` |
+/// | `process_open_fds` | entries of `/proc/self/fd` |
+/// | `process_max_fds` | soft "Max open files" of `/proc/self/limits` |
+///
+/// On systems without `/proc` the values stay 0. Reading costs a few system calls per scrape and never blocks on
+/// anything but procfs.
+public final class ProcessMetrics: Sendable {
+    /// The fields of `/proc/<pid>/stat` this type uses.
+    struct Stat: Equatable {
+        var userTicks: Int
+        var systemTicks: Int
+        var startTicks: Int
+        var virtualBytes: Int
+        var residentPages: Int
+    }
+
+    private let cpuSeconds: Counter
+    private let residentBytes: Gauge
+    private let virtualBytes: Gauge
+    private let startTime: Gauge
+    private let openFDs: Gauge
+    private let maxFDs: Gauge
+    /// CPU seconds already added to the counter (the counter only moves forward by the difference).
+    private let reportedCPUSeconds = Mutex<Double>(0)
+    private let ticksPerSecond: Double
+    private let pageSize: Double
+
+    /// Defines the metrics in `registry`, reads them once and refreshes them before every scrape.
+    public init(registry: MetricsRegistry) {
+        self.cpuSeconds = registry.counter(
+            "process_cpu_seconds_total",
+            help: "Total user and system CPU time spent in seconds."
+        )
+        self.residentBytes = registry.gauge("process_resident_memory_bytes", help: "Resident memory size in bytes.")
+        self.virtualBytes = registry.gauge("process_virtual_memory_bytes", help: "Virtual memory size in bytes.")
+        self.startTime = registry.gauge(
+            "process_start_time_seconds",
+            help: "Start time of the process since unix epoch in seconds."
+        )
+        self.openFDs = registry.gauge("process_open_fds", help: "Number of open file descriptors.")
+        self.maxFDs = registry.gauge("process_max_fds", help: "Maximum number of open file descriptors.")
+        self.ticksPerSecond = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        self.pageSize = Double(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+
+        if let stat = Self.readProcFile("/proc/self/stat").flatMap(Self.parseStat),
+            let bootTime = Self.readProcFile("/proc/stat").flatMap(Self.parseBootTime)
+        {
+            self.startTime.set(to: Double(bootTime) + Double(stat.startTicks) / self.ticksPerSecond)
+        }
+        self.refresh()
+        registry.addPreScrapeHook { [self] in self.refresh() }
+    }
+
+    /// Reads `/proc` and updates the metrics (called by the pre-scrape hook).
+    public func refresh() {
+        if let stat = Self.readProcFile("/proc/self/stat").flatMap(Self.parseStat) {
+            let total = Double(stat.userTicks + stat.systemTicks) / self.ticksPerSecond
+            self.reportedCPUSeconds.withLock { reported in
+                if total > reported {
+                    self.cpuSeconds.increment(by: total - reported)
+                    reported = total
+                }
+            }
+            self.residentBytes.set(to: Double(stat.residentPages) * self.pageSize)
+            self.virtualBytes.set(to: Double(stat.virtualBytes))
+        }
+        if let open = Self.countDirectoryEntries("/proc/self/fd") {
+            self.openFDs.set(to: Double(open))
+        }
+        if let limit = Self.readProcFile("/proc/self/limits").flatMap(Self.parseMaxOpenFiles) {
+            self.maxFDs.set(to: Double(limit))
+        }
+    }
+
+    /// Parses `/proc/<pid>/stat`. The fields are read after the last `)`, because the command name in field 2 may
+    /// contain spaces and parentheses.
+    static func parseStat(_ text: String) -> Stat? {
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        // Field 3 (state) is at index 0 of the rest, so field n is at index n - 3.
+        let fields = text[text.index(after: close)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
+        func field(_ number: Int) -> Int? {
+            let index = number - 3
+            return index < fields.count ? Int(fields[index]) : nil
+        }
+        guard let user = field(14), let system = field(15), let start = field(22), let virtual = field(23),
+            let resident = field(24)
+        else { return nil }
+        return Stat(
+            userTicks: user,
+            systemTicks: system,
+            startTicks: start,
+            virtualBytes: virtual,
+            residentPages: resident
+        )
+    }
+
+    /// Parses the `btime` line (boot time, seconds since the epoch) of `/proc/stat`.
+    static func parseBootTime(_ text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
+            return Int(line.dropFirst("btime ".count).trimmingSpaces())
+        }
+        return nil
+    }
+
+    /// Parses the soft limit of "Max open files" in `/proc/<pid>/limits` (nil when unlimited or missing).
+    static func parseMaxOpenFiles(_ text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix("Max open files") {
+            let columns = line.dropFirst("Max open files".count).split(separator: " ")
+            return columns.first.flatMap { Int($0) }
+        }
+        return nil
+    }
+
+    /// Reads a whole (procfs) file; procfs reports size 0, so it reads until end of file.
+    static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// Counts the entries of a directory other than `.` and `..` (the directory's own descriptor included, as the
+    /// official clients do).
+    static func countDirectoryEntries(_ path: String) -> Int? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let isDotEntry = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                name[0] == UInt8(ascii: ".")
+                    && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
+            }
+            if !isDotEntry { count += 1 }
+        }
+        return count
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var result = self
+        while result.first == " " || result.first == "\t" { result.removeFirst() }
+        while result.last == " " || result.last == "\t" || result.last == "\r" { result.removeLast() }
+        return result
+    }
+}

@@ -1,0 +1,31 @@
+import Persistence
+
+/// Every repository and the operations it can record, in one place, so monitoring can create each label set at
+/// zero before the first call (a rate over a series that appears late misses its first increment).
+///
+/// Keep it in step with the repositories: a test runs every operation and checks the recorded names against it.
+public enum RepositoryCatalog {
+    /// Repository name (``Persistence/TableMapping/repositoryName``) → operation names, the generic CRUD ones
+    /// (``Persistence/Repository/crudOperations``) first.
+    public static let operations: [String: [String]] = [
+        RecruiterTable.repositoryName: RecruiterRepository.crudOperations + [
+            "get_active", "get_active_in_city", "assign_city",
+        ],
+        CityTable.repositoryName: CityRepository.crudOperations + ["get_active", "get_for_recruiter"],
+        SlotTable.repositoryName: SlotRepository.crudOperations + [
+            "get_with_relations", "get_for_update", "add_many", "release_lapsed_reservations", "expire_past",
+            "upcoming_booked",
+        ],
+        MessageTemplateTable.repositoryName: MessageTemplateRepository.crudOperations + ["find"],
+        UserTable.repositoryName: UserRepository.crudOperations + ["get_by_telegram_id"],
+        SentReminderTable.repositoryName: SentReminderRepository.crudOperations + ["mark_sent"],
+        SlotEventTable.repositoryName: SlotEventRepository.crudOperations + ["get_for_slot"],
+    ]
+
+    /// Declares every repository's operations to `observer` (in repository-name order).
+    public static func prepare(_ observer: any RepositoryObserver) {
+        for (repository, names) in operations.sorted(by: { $0.key < $1.key }) {
+            observer.prepare(repository: repository, operations: names)
+        }
+    }
+}

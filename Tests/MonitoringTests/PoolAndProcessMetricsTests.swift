@@ -1,0 +1,92 @@
+import Foundation
+import PostgresClient
+import Synchronization
+import Testing
+
+@testable import Monitoring
+
+@Suite("PoolMetrics and ProcessMetrics")
+struct PoolAndProcessMetricsTests {
+    @Test("pool gauges follow the statistics source at scrape time; errors start at 0 and count exactly")
+    func poolMetrics() throws {
+        let registry = makeRegistry()
+        let metrics = PoolMetrics(registry: registry)
+        var exposition = try registry.parsed()
+        for state in ["idle", "in_use", "waiting", "max"] {
+            #expect(exposition.value("slotworker_db_pool_connections", ["state": state]) == 0)
+        }
+        for event in PostgresPoolEvent.allCases {
+            #expect(exposition.value("slotworker_db_pool_errors_total", ["event": event.rawValue]) == 0)
+        }
+        let statistics = Mutex(PostgresPoolStatistics(idle: 3, inUse: 2, waiting: 1, maxConnections: 10))
+        metrics.setStatisticsSource { statistics.withLock { $0 } }
+        metrics.didAcquire(wait: .zero)
+        metrics.didAcquire(wait: .milliseconds(30))
+        metrics.didRecord(.acquireTimeout)
+        metrics.didRecord(.acquireTimeout)
+        metrics.didRecord(.connectionBroken)
+        exposition = try registry.parsed()
+        #expect(exposition.value("slotworker_db_pool_connections", ["state": "idle"]) == 3)
+        #expect(exposition.value("slotworker_db_pool_connections", ["state": "in_use"]) == 2)
+        #expect(exposition.value("slotworker_db_pool_connections", ["state": "waiting"]) == 1)
+        #expect(exposition.value("slotworker_db_pool_connections", ["state": "max"]) == 10)
+        #expect(exposition.value("slotworker_db_pool_errors_total", ["event": "acquire_timeout"]) == 2)
+        #expect(exposition.value("slotworker_db_pool_errors_total", ["event": "connection_broken"]) == 1)
+        #expect(exposition.value("slotworker_db_pool_errors_total", ["event": "connect_failed"]) == 0)
+        #expect(exposition.value("slotworker_db_pool_acquire_wait_seconds_count") == 2)
+        #expect(exposition.value("slotworker_db_pool_acquire_wait_seconds_bucket", ["le": "0.0001"]) == 1)
+        #expect(exposition.value("slotworker_db_pool_acquire_wait_seconds_bucket", ["le": "0.025"]) == 1)
+        #expect(exposition.value("slotworker_db_pool_acquire_wait_seconds_bucket", ["le": "0.05"]) == 2)
+
+        statistics.withLock { $0 = PostgresPoolStatistics(idle: 0, inUse: 10, waiting: 7, maxConnections: 10) }
+        exposition = try registry.parsed()
+        #expect(exposition.value("slotworker_db_pool_connections", ["state": "in_use"]) == 10)
+        #expect(exposition.value("slotworker_db_pool_connections", ["state": "waiting"]) == 7)
+    }
+
+    @Test("process metrics are present with plausible values")
+    func processMetrics() throws {
+        let registry = makeRegistry()
+        _ = ProcessMetrics(registry: registry)
+        // Burn a little CPU so the counter is above zero.
+        var accumulator = 0.0
+        for index in 0..<3_000_000 { accumulator += sin(Double(index)) }
+        #expect(accumulator.isFinite)
+        let exposition = try registry.parsed()
+        let now = Date().timeIntervalSince1970
+        let start = try #require(exposition.value("process_start_time_seconds"))
+        #expect(start > now - 86_400 && start <= now + 1)
+        let resident = try #require(exposition.value("process_resident_memory_bytes"))
+        let virtual = try #require(exposition.value("process_virtual_memory_bytes"))
+        #expect(resident > 1_000_000)
+        #expect(virtual >= resident)
+        let open = try #require(exposition.value("process_open_fds"))
+        let maximum = try #require(exposition.value("process_max_fds"))
+        #expect(open >= 3)
+        #expect(maximum >= open)
+        let cpu = try #require(exposition.value("process_cpu_seconds_total"))
+        #expect(cpu > 0 && cpu < 100_000)
+        // The CPU counter never goes backwards between scrapes.
+        let later = try #require(try registry.parsed().value("process_cpu_seconds_total"))
+        #expect(later >= cpu)
+    }
+
+    @Test("/proc files are parsed: stat after the last parenthesis, btime, soft open-files limit")
+    func parsers() throws {
+        let fields = (3...52).map { "\($0)" }.joined(separator: " ")
+        let stat = try #require(ProcessMetrics.parseStat("4242 (weird) name (x)) " + fields + "\n"))
+        #expect(
+            stat
+                == ProcessMetrics.Stat(
+                    userTicks: 14, systemTicks: 15, startTicks: 22, virtualBytes: 23, residentPages: 24)
+        )
+        #expect(ProcessMetrics.parseStat("garbage") == nil)
+        #expect(ProcessMetrics.parseBootTime("cpu  1 2 3\nbtime 1700000000\nprocesses 5\n") == 1_700_000_000)
+        let limits = """
+            Limit                     Soft Limit           Hard Limit           Units
+            Max open files            1024                 1048576              files
+            """
+        #expect(ProcessMetrics.parseMaxOpenFiles(limits) == 1024)
+        #expect(ProcessMetrics.parseMaxOpenFiles("Max open files  unlimited  unlimited  files") == nil)
+    }
+}

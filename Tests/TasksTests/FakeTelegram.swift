@@ -1,0 +1,55 @@
+import Foundation
+import TestSupport
+
+/// A fake Telegram Bot API on a local port (a small Python HTTP server next to this file), recording requests.
+final class FakeTelegram: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let log: URL
+
+    struct Request: Decodable {
+        struct Message: Decodable {
+            let chatID: Int64?
+            let text: String?
+            enum CodingKeys: String, CodingKey {
+                case chatID = "chat_id"
+                case text
+            }
+        }
+        let path: String
+        let message: Message
+    }
+
+    init() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "fake_telegram.py")
+        log = FileManager.default.temporaryDirectory.appendingPathComponent("fake-telegram-\(UUID().uuidString).jsonl")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, log.path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+            line.append(byte)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+            throw TestSupportError("fake Telegram server did not start")
+        }
+        self.port = port
+    }
+
+    deinit {
+        // Not waitUntilExit(): from a non-main thread it can spin forever in corelibs-foundation's run loop.
+        process.terminate()
+        try? FileManager.default.removeItem(at: log)
+    }
+
+    var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    var requests: [Request] {
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
+    }
+}
