@@ -40,6 +40,9 @@ public struct JobRunnerConfiguration: Sendable {
     public var maxDatabaseBackoff: Duration
     /// Scheduled jobs promoted per statement.
     public var promotionBatchSize: Int
+    /// Return from `run()` once the queue is idle: a claim found nothing, nothing is in flight or waiting to be
+    /// completed, and no scheduled job is due (for batch use and benchmarks: `slot-worker run --exit-when-idle`).
+    public var exitWhenIdle = false
 
     public init(
         queue: String = "default",

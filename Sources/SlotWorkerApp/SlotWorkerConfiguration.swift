@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import JobQueue
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
 ///
@@ -100,8 +101,6 @@ public struct SlotWorkerConfiguration: Sendable {
             }
         }
         let reader = Reader(ConfigReader(providers: providers))
-        let hostName = ProcessInfo.processInfo.hostName
-        let defaultWorkerID = "\(hostName)-\(getpid())"
 
         var configuration = SlotWorkerConfiguration(
             databaseURL: try reader.requiredString("database.url", secret: true, unscoped: true),
@@ -117,7 +116,7 @@ public struct SlotWorkerConfiguration: Sendable {
             httpConnectionTimeoutSeconds: try reader.int(
                 "http.connection_timeout_seconds", default: 10, range: 1...3600),
             metricsBearerToken: try reader.string("http.metrics_token", secret: true),
-            workerID: try reader.string("worker.id") ?? defaultWorkerID,
+            workerID: try reader.string("worker.id") ?? JobRunnerConfiguration.makeWorkerID(),
             concurrency: try reader.int("worker.concurrency", default: 32, range: 1...10_000),
             pollInterval: .milliseconds(try reader.int("worker.poll_interval_ms", default: 1000, range: 10...600_000)),
             listenForNotifications: try reader.bool("worker.listen", default: true),
