@@ -117,7 +117,8 @@ let package = Package(
         .executableTarget(
             name: "SlotWorkerCLI",
             dependencies: [
-                "SlotWorkerApp",
+                "SlotWorkerApp", "Monitoring",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,168 @@
+import Foundation
+import HTTPServer
+import JobQueue
+import Logging
+import Monitoring
+import Persistence
+import PostgresClient
+import Repositories
+import ServiceLifecycle
+import Tasks
+
+/// `slot-worker run`: wires the pool, the metrics registry, the health state, the HTTP server and the job queue
+/// into one `ServiceGroup` and runs it until SIGTERM/SIGINT (or until idle with `exitWhenIdle`).
+///
+/// Shutdown order (the group stops services in reverse): readiness turns 503 at once, the runner stops claiming
+/// and drains its in-flight jobs (releasing unfinished ones without spending an attempt), the rescuer, scheduler,
+/// pruner and sampler stop, and the HTTP server stops last, so probes see the 503 during the drain.
+public struct SlotWorkerApplication {
+    public let configuration: SlotWorkerConfiguration
+    public let metrics: MetricsRegistry
+    let logger: Logger
+
+    /// - Parameter metrics: the process's one registry; the executable bootstraps swift-metrics with it.
+    public init(configuration: SlotWorkerConfiguration, metrics: MetricsRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Runs until shut down. Throws configuration and bind errors before anything starts.
+    public func run(exitWhenIdle: Bool = false) async throws {
+        let postgres = try PostgresConfiguration(
+            configuration.databaseURL,
+            connectTimeoutSeconds: configuration.connectTimeoutSeconds
+        )
+        let listenConfiguration = try configuration.listenURL.map {
+            try PostgresConfiguration($0, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
+        }
+
+        let processMetrics = ProcessMetrics(registry: metrics)
+        metrics.addPreScrapeHook { processMetrics.refresh() }
+        BuildInfo(version: SlotWorkerVersion.current).register(in: metrics)
+        let poolMetrics = PoolMetrics(registry: metrics)
+        let pool = PostgresPool(
+            configuration: postgres,
+            options: .init(maxConnections: configuration.poolSize, acquireTimeout: configuration.acquireTimeout),
+            observer: poolMetrics,
+            logger: logger
+        )
+        poolMetrics.setStatisticsSource { pool.statistics() }
+        let repositoryMetrics = RepositoryMetrics(registry: metrics)
+        RepositoryCatalog.prepare(repositoryMetrics)
+        repositoryMetrics.prepare(repository: JobTable.repositoryName, operations: JobTable.operations)
+        let database = Database(pool: pool, observer: repositoryMetrics, logger: logger)
+
+        let health = HealthState(
+            checks: ["database"],
+            resultMaxAge: max(configuration.pollInterval * 3, .seconds(15)),
+            workerProgressStaleness: max(configuration.pollInterval * 5, .seconds(30))
+        )
+
+        var registry = JobRegistry()
+        let sender: any MessageSender =
+            if let token = configuration.telegramBotToken, let url = URL(string: configuration.telegramAPIURL) {
+                TelegramClient(apiURL: url, token: token)
+            } else {
+                LoggingMessageSender(logger: logger)
+            }
+        SlotTasks.register(in: &registry, database: database, sender: sender)
+
+        var runnerConfiguration = JobRunnerConfiguration(
+            concurrency: configuration.concurrency,
+            workerID: configuration.workerID,
+            lease: configuration.leaseDuration,
+            pollInterval: configuration.pollInterval,
+            listen: configuration.listenForNotifications,
+            listenConfiguration: listenConfiguration,
+            shutdownTimeout: configuration.shutdownTimeout
+        )
+        runnerConfiguration.exitWhenIdle = exitWhenIdle
+        let worker = JobQueueWorker(
+            database: database,
+            registry: registry,
+            configuration: runnerConfiguration,
+            periodicJobs: try SlotTasks.periodicJobs(
+                releaseEvery: configuration.releaseLapsedEvery,
+                expireEvery: configuration.expirePastEvery
+            ),
+            completedRetention: configuration.finishedRetention,
+            deadRetention: configuration.deadRetention,
+            sampleInterval: configuration.statsInterval,
+            observer: PrometheusJobQueueMetrics(registry: metrics),
+            health: .reporting(to: health),
+            logger: logger
+        )
+
+        let endpoints = MonitoringEndpoints(
+            registry: metrics,
+            health: health,
+            metricsBearerToken: configuration.metricsBearerToken
+        )
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: configuration.httpHost,
+                port: configuration.httpPort,
+                connectionLimit: configuration.httpConnectionLimit,
+                perIPConnectionLimit: configuration.httpPerIPConnectionLimit,
+                connectionTimeoutSeconds: configuration.httpConnectionTimeoutSeconds
+            ),
+            logger: logger,
+            onShutdown: { health.markShuttingDown() },
+            handler: endpoints.handler
+        )
+        let port = try server.start()  // bind errors fail here, before any work starts
+        logger.info(
+            "slot-worker started",
+            metadata: [
+                "http.address": "\(configuration.httpHost):\(port)",
+                "db": "\(postgres.description)",
+                "config": "\(configuration.redactedSummary)",
+            ]
+        )
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server)]
+        for service in worker.services {
+            let isRunner = service is JobRunner
+            services.append(
+                .init(
+                    service: service,
+                    successTerminationBehavior: isRunner && exitWhenIdle ? .gracefullyShutdownGroup : .cancelGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup
+                )
+            )
+        }
+        services.append(.init(service: ReadinessOnShutdown(health: health)))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout + .seconds(10)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        do {
+            try await group.run()
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+        logger.info("slot-worker stopped")
+    }
+}
+
+/// Turns readiness to 503 the moment graceful shutdown begins. Listed last, so the group shuts it down first.
+struct ReadinessOnShutdown: Service {
+    let health: HealthState
+
+    func run() async throws {
+        // Suspends until graceful shutdown begins (or the group is cancelled).
+        try? await gracefulShutdown()
+        health.markShuttingDown()
+    }
+}
+
+/// The version reported in `slotworker_build_info`.
+public enum SlotWorkerVersion {
+    public static let current = "0.1.0"
+}
