@@ -4,6 +4,7 @@ import TestSupport
 /// A fake Telegram Bot API on a local port (a small Python HTTP server next to this file), recording requests.
 final class FakeTelegram: @unchecked Sendable {
     let process = Process()
+    let stdin = Pipe()
     let port: Int
     let log: URL
 
@@ -29,6 +30,10 @@ final class FakeTelegram: @unchecked Sendable {
         process.arguments = ["python3", script.path, log.path]
         let out = Pipe()
         process.standardOutput = out
+        // Our own stdin and no inherited stderr: the server exits when we do and never holds the test runner's
+        // output pipes open.
+        process.standardInput = stdin
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
@@ -41,8 +46,11 @@ final class FakeTelegram: @unchecked Sendable {
     }
 
     deinit {
-        // Not waitUntilExit(): from a non-main thread it can spin forever in corelibs-foundation's run loop.
-        process.terminate()
+        // SIGKILL, not terminate(): the test process may ignore SIGTERM (signal handlers of the service
+        // lifecycle), and children inherit ignored signals. Not waitUntilExit(): from a non-main thread it can
+        // spin forever in corelibs-foundation's run loop.
+        kill(process.processIdentifier, SIGKILL)
+        try? stdin.fileHandleForWriting.close()
         try? FileManager.default.removeItem(at: log)
     }
 

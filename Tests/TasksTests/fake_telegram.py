@@ -1,7 +1,9 @@
 """A local fake of the Telegram Bot API's sendMessage, for tests. Prints its port, records every request as a JSON
 line in the file given as argv[1]. chat_id 403 -> 403 Forbidden, 500 -> 500, 429 -> 429 with retry_after 7."""
 import json
+import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOG = sys.argv[1]
@@ -39,6 +41,13 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def exit_with_parent():
+    # The test process holds our stdin open; EOF means it is gone (even if it crashed).
+    sys.stdin.read()
+    os._exit(0)
+
+
+threading.Thread(target=exit_with_parent, daemon=True).start()
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()
