@@ -153,32 +153,23 @@ struct EnqueueCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (configuration, logger) = try await options.load()
-        let jobs = try JobsCommandRunner(databaseURL: configuration.databaseURL, logger: logger)
-        do {
+        try await withJobs(options) { jobs in
             if let from {
                 let data =
                     from == "-"
                     ? FileHandle.standardInput.readDataToEndOfFile()
                     : try Data(contentsOf: URL(fileURLWithPath: from))
-                print(try await jobs.enqueue(jsonLines: String(decoding: data, as: UTF8.self)))
-            } else if let kind {
-                print(
-                    try await jobs.enqueue(
-                        kind: kind,
-                        payload: payload,
-                        runAt: runAt,
-                        uniqueKey: uniqueKey,
-                        priority: priority,
-                        queue: queue,
-                        maxAttempts: maxAttempts
-                    )
-                )
+                return try await jobs.enqueue(jsonLines: String(decoding: data, as: UTF8.self))
             }
-            await jobs.close()
-        } catch {
-            await jobs.close()
-            throw error
+            return try await jobs.enqueue(
+                kind: kind ?? "",
+                payload: payload,
+                runAt: runAt,
+                uniqueKey: uniqueKey,
+                priority: priority,
+                queue: queue,
+                maxAttempts: maxAttempts
+            )
         }
     }
 }
