@@ -51,24 +51,50 @@ struct WorkerProcess {
         process.standardError = err
         let input = Pipe()
         process.standardInput = input
+        _ = ignoreSIGPIPE
+        let stdout = Collector(out)
+        let stderr = Collector(err)
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        return Running(process: process, stdout: Collector(out), stderr: Collector(err))
+        // Written on a thread of its own: a large input fills the pipe and the write blocks until the child reads
+        // it, which must not hold a thread of the cooperative pool. A child that exits without reading gets EPIPE
+        // (SIGPIPE is ignored), which only ends the write.
+        let writer = input.fileHandleForWriting
+        let bytes = Data((stdin ?? "").utf8)
+        Thread.detachNewThread {
+            if !bytes.isEmpty { try? writer.write(contentsOf: bytes) }
+            try? writer.close()
+        }
+        return Running(process: process, stdout: stdout, stderr: stderr)
     }
+
+    /// A write to a pipe whose reader exited must fail with EPIPE, not kill the test process.
+    private static let ignoreSIGPIPE: Void = {
+        _ = signal(SIGPIPE, SIG_IGN)
+    }()
 
     /// Collects a pipe's output on a background reader so the child never blocks on a full pipe.
     final class Collector: @unchecked Sendable {
         private let lock = NSLock()
         private var data = Data()
+        private var ended = false
 
         init(_ pipe: Pipe) {
             pipe.fileHandleForReading.readabilityHandler = { [self] handle in
                 let chunk = handle.availableData
                 lock.lock()
                 data.append(chunk)
+                if chunk.isEmpty { ended = true }
                 lock.unlock()
+                // At end of file the handler would be called again and again: stop it.
+                if chunk.isEmpty { handle.readabilityHandler = nil }
             }
+        }
+
+        /// Whether the writer closed the pipe (the child exited) and everything was read.
+        var isAtEnd: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return ended
         }
 
         var text: String {
@@ -87,6 +113,8 @@ struct WorkerProcess {
 
         func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+        var isRunning: Bool { process.isRunning }
+
         /// Waits for exit (killing the process after `timeout`).
         func finish(timeout: Duration) async throws -> Output {
             let deadline = ContinuousClock.now + timeout
@@ -98,7 +126,11 @@ struct WorkerProcess {
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            try await Task.sleep(for: .milliseconds(50))  // let the collectors drain
+            // Let the collectors drain to end of file (bounded: a grandchild could hold the pipe open).
+            let drained = ContinuousClock.now + .seconds(2)
+            while !(stdout.isAtEnd && stderr.isAtEnd), ContinuousClock.now < drained {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             return Output(status: process.terminationStatus, stdout: stdout.text, stderr: stderr.text)
         }
     }
