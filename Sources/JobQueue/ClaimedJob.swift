@@ -55,10 +55,10 @@ public struct ClaimedJob: Sendable, Equatable {
             priority: try row.decode(at: 3),
             payload: try row.decode(at: 4),
             attempt: try row.decode(at: 5),
-            maxAttempts: row.isNull("max_attempts") ? nil : try row.decode(at: 6, as: Int.self),
+            maxAttempts: try row.decode(at: 6, as: Int?.self),
             runAt: Date(timeIntervalSince1970: try row.decode(at: 7, as: Double.self)),
             createdAt: Date(timeIntervalSince1970: try row.decode(at: 8, as: Double.self)),
-            uniqueKey: row.isNull("unique_key") ? nil : try row.decode(at: 9, as: String.self),
+            uniqueKey: try row.decode(at: 9, as: String?.self),
             wait: .seconds(try row.decode(at: 10, as: Double.self))
         )
     }

@@ -52,6 +52,12 @@ final class JobCompleter: Sendable {
         state.withLock { state in (state.pending + state.flushing).map { ($0.id, $0.attempt) } }
     }
 
+    /// True when no attempt waits to be written and no flush is in progress (a flush's attempts count until its
+    /// statement committed).
+    var isIdle: Bool {
+        state.withLock { $0.pending.isEmpty && $0.flushing.isEmpty }
+    }
+
     /// Ends ``run()`` once everything queued is written.
     func close() {
         state.withLock { $0.closed = true }
@@ -60,9 +66,11 @@ final class JobCompleter: Sendable {
 
     /// The flush loop; returns after ``close()`` when everything is written, or when the task is cancelled.
     ///
-    /// - Parameter onScheduled: called after a flush with the shortest delay of its retries and snoozes, to arm the
-    ///   runner's timer for them.
-    func run(onScheduled: (Duration) -> Void) async {
+    /// - Parameters:
+    ///   - onScheduled: called after a flush with the shortest delay of its retries and snoozes, to arm the
+    ///     runner's timer for them.
+    ///   - onIdle: called after a flush that left nothing pending (the runner's `exitWhenIdle` check).
+    func run(onScheduled: (Duration) -> Void, onIdle: () -> Void = {}) async {
         var failures = 0
         var closedAt: ContinuousClock.Instant?
         while !Task.isCancelled {
@@ -84,7 +92,10 @@ final class JobCompleter: Sendable {
             }
             switch await database.withJobs({ await $0.complete(batch, workerID: configuration.workerID) }) {
             case .success(let updated):
-                state.withLock { $0.flushing = [] }
+                let idle = state.withLock { state -> Bool in
+                    state.flushing = []
+                    return state.pending.isEmpty
+                }
                 logger.trace("wrote job completions", metadata: ["job.batch": "\(batch.count)"])
                 if failures > 0 {
                     logger.info("job completions are written again", metadata: ["job.batch": "\(batch.count)"])
@@ -98,6 +109,7 @@ final class JobCompleter: Sendable {
                 }
                 let delays = batch.compactMap { $0.outcome == .retry || $0.outcome == .snooze ? $0.delay : nil }
                 if let shortest = delays.min() { onScheduled(shortest) }
+                if idle { onIdle() }
             case .failure(let error):
                 state.withLock { state in
                     state.pending = state.flushing + state.pending

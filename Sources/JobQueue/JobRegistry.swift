@@ -80,7 +80,13 @@ public struct JobRegistry: Sendable {
             prepare: { json in
                 let payload: Payload
                 do {
-                    payload = try decoder.decode(Payload.self, from: Data(json.utf8))
+                    // `{}` (payload-less kinds, bulk no-ops) skips the JSON parser when the type decodes from an
+                    // empty object; anything else, failures included, goes through JSONDecoder.
+                    if json == "{}", let empty = try? Payload(from: EmptyObjectDecoder()) {
+                        payload = empty
+                    } else {
+                        payload = try decoder.decode(Payload.self, from: Data(json.utf8))
+                    }
                 } catch {
                     throw PayloadDecodingFailure(
                         description: "payload does not decode as \(typeName): \(JobRegistry.describe(error)); "
@@ -149,5 +155,51 @@ public struct JobRegistry: Sendable {
         @unknown default:
             return "\(error)"
         }
+    }
+}
+
+/// Decodes the JSON value `{}` without parsing it: a keyed container without keys. It succeeds exactly where
+/// `JSONDecoder` succeeds on `{}` through keyed access (no keys, `contains` false, `decodeIfPresent` nil) and throws
+/// on everything else; callers then decode with `JSONDecoder` for its result or error.
+struct EmptyObjectDecoder: Decoder {
+    struct Unsupported: Error {}
+
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(Keyed<Key>())
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer { throw Unsupported() }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { throw Unsupported() }
+
+    struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
+        var codingPath: [any CodingKey] { [] }
+        var allKeys: [Key] { [] }
+        func contains(_ key: Key) -> Bool { false }
+        func decodeNil(forKey key: Key) throws -> Bool { throw Unsupported() }
+        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { throw Unsupported() }
+        func decode(_ type: String.Type, forKey key: Key) throws -> String { throw Unsupported() }
+        func decode(_ type: Double.Type, forKey key: Key) throws -> Double { throw Unsupported() }
+        func decode(_ type: Float.Type, forKey key: Key) throws -> Float { throw Unsupported() }
+        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { throw Unsupported() }
+        func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { throw Unsupported() }
+        func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { throw Unsupported() }
+        func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { throw Unsupported() }
+        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { throw Unsupported() }
+        func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { throw Unsupported() }
+        func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { throw Unsupported() }
+        func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { throw Unsupported() }
+        func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { throw Unsupported() }
+        func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { throw Unsupported() }
+        func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { throw Unsupported() }
+        func nestedContainer<NestedKey: CodingKey>(
+            keyedBy type: NestedKey.Type,
+            forKey key: Key
+        ) throws -> KeyedDecodingContainer<NestedKey> { throw Unsupported() }
+        func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { throw Unsupported() }
+        func superDecoder() throws -> any Decoder { throw Unsupported() }
+        func superDecoder(forKey key: Key) throws -> any Decoder { throw Unsupported() }
     }
 }

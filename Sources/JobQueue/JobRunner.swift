@@ -7,9 +7,10 @@ import ServiceLifecycle
 /// - **Claiming**: one prepared statement claims up to the free capacity (`FOR UPDATE SKIP LOCKED`, priority
 ///   order), in autocommit mode — no transaction is held while handlers run. The runner is woken by NOTIFY
 ///   (``JobRunnerConfiguration/listen``), by a timer armed for the next scheduled job, when capacity frees after a
-///   claim that filled its limit, and by polling every ``JobRunnerConfiguration/pollInterval``.
-/// - **Running**: each attempt is a child task of the runner, next to a watchdog that cancels it at its kind's
-///   timeout or when the job is cancelled or lost. Kinds with a concurrency limit are claimed only while below it.
+///   claim that filled its limit (under a backlog, once half the slots are free or 20 ms after the last claim: fewer,
+///   larger claims), and by polling every ``JobRunnerConfiguration/pollInterval``.
+/// - **Running**: each attempt is one child task of the runner; its task is cancelled at its kind's timeout or when
+///   the job is cancelled or lost. Kinds with a concurrency limit are claimed only while below it.
 /// - **Completing**: finished attempts are written in batches, each guarded by this worker's lease on that attempt.
 /// - **Leases**: a heartbeat renews the leases of this runner's attempts every
 ///   ``JobRunnerConfiguration/heartbeatInterval``; a ``JobRescuer`` anywhere takes back jobs whose lease lapsed.
@@ -54,6 +55,8 @@ public struct JobRunner: Service {
     public var workerID: String { core.configuration.workerID }
 
     /// Runs until graceful shutdown (or ``triggerGracefulShutdown()``) has drained the runner, or until cancelled.
+    /// With ``JobRunnerConfiguration/exitWhenIdle``, it also returns once the queue is idle: a claim found nothing,
+    /// no job runs here, every completion is written, and no scheduled job is due (later ones do not keep it alive).
     public func run() async throws {
         await withGracefulShutdownHandler {
             await core.run()

@@ -19,6 +19,9 @@ import Synchronization
 /// `run_at` fires, on a `scheduled` notification and on every poll), then a claim of up to the free capacity
 /// (when woken by a notification, when capacity frees after a claim that filled its limit, and on every poll). It
 /// sleeps on a ``Wakeup`` until a notification, a finished handler, the next `run_at`, the next poll or shutdown.
+/// With ``JobRunnerConfiguration/exitWhenIdle``, a turn that starts with nothing running and every completion
+/// written promotes and claims; when both find nothing, the loop ends as on shutdown (the handlers and the
+/// completer then have nothing left, so `run()` returns at once).
 final class JobRunnerCore: Sendable {
     private struct Running {
         var attempt: Int
@@ -34,8 +37,11 @@ final class JobRunnerCore: Sendable {
         var claimRequested = true
         /// Promote due scheduled jobs (and learn the next `run_at`) at the next turn.
         var promoteRequested = true
-        /// The last claim filled its limit: more jobs are probably waiting.
+        /// The last claim filled its limit: more jobs are probably waiting. The next claim then waits until
+        /// half the slots are free, or ``JobRunnerCore/backlogClaimWait`` after the last claim (fewer, larger
+        /// claims under load).
         var backlog = false
+        var lastClaim = ContinuousClock.now
         var shutdownRequested = false
         /// When the next scheduled job is due (by this process's clock).
         var nextDue: ContinuousClock.Instant?
@@ -96,7 +102,13 @@ final class JobRunnerCore: Sendable {
         wakeup.signal()
     }
 
-    /// Runs until shutdown was requested and every running job was finished or released, or the task is cancelled.
+    /// The completer wrote everything queued: with `exitWhenIdle`, the dispatch loop checks whether the queue is idle.
+    private func completionsWritten() {
+        if configuration.exitWhenIdle { wakeup.signal() }
+    }
+
+    /// Runs until shutdown was requested and every running job was finished or released, or the task is cancelled;
+    /// with ``JobRunnerConfiguration/exitWhenIdle``, also once the queue is idle.
     func run() async {
         observer.prepare(kinds: registry.kinds + [JobRegistry.unknownKind])
         observer.capacityChanged(by: configuration.concurrency)
@@ -116,7 +128,9 @@ final class JobRunnerCore: Sendable {
             background.addTask { await self.heartbeat() }
             background.addTask { await self.watchTimeouts() }
             await withDiscardingTaskGroup { flusher in
-                flusher.addTask { await self.completer.run(onScheduled: self.arm(after:)) }
+                flusher.addTask {
+                    await self.completer.run(onScheduled: self.arm(after:), onIdle: self.completionsWritten)
+                }
                 await withDiscardingTaskGroup { handlers in
                     await self.dispatch(into: &handlers)
                 }
@@ -138,6 +152,19 @@ final class JobRunnerCore: Sendable {
             if pollDue { nextPoll = now + configuration.pollInterval }
             var failure: RepositoryError?
 
+            // exitWhenIdle: with nothing running and every completion written (checked in this order: a handler
+            // queues its completion before it leaves `running`), this turn promotes and claims; finding nothing
+            // due and nothing ready ends the runner.
+            var idleCheck = false
+            if configuration.exitWhenIdle, state.withLock({ $0.running.isEmpty }), completer.isIdle {
+                idleCheck = true
+                state.withLock { state in
+                    state.promoteRequested = true
+                    state.claimRequested = true
+                }
+            }
+            var foundWork = false
+
             let promote = state.withLock { state -> Bool in
                 guard state.promoteRequested || pollDue || state.nextDue.map({ $0 <= now }) == true else {
                     return false
@@ -150,6 +177,7 @@ final class JobRunnerCore: Sendable {
                 switch await database.withJobs({ await $0.promoteDue(limit: configuration.promotionBatchSize) }) {
                 case .success(let result):
                     let now = ContinuousClock.now
+                    if result.promoted > 0 { foundWork = true }
                     state.withLock { state in
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
                         if result.promoted > 0 { state.claimRequested = true }
@@ -174,6 +202,7 @@ final class JobRunnerCore: Sendable {
                 }
                 switch result {
                 case .success(let jobs):
+                    if !jobs.isEmpty { foundWork = true }
                     observer.claimed(count: jobs.count)
                     state.withLock { state in
                         state.backlog = jobs.count >= plan.limit
@@ -206,14 +235,23 @@ final class JobRunnerCore: Sendable {
                 logger.info("claiming jobs again after database errors", metadata: ["job.failures": "\(failures)"])
                 failures = 0
             }
+            if idleCheck, !foundWork {
+                logger.info("the queue is idle; the runner stops (exitWhenIdle)")
+                break
+            }
 
+            let allWritten = configuration.exitWhenIdle && completer.isIdle
             let (busy, deadline) = state.withLock { state -> (Bool, ContinuousClock.Instant) in
-                let free = configuration.concurrency - state.running.count
                 let now = ContinuousClock.now
                 let busy =
-                    (state.claimRequested && free > 0) || state.promoteRequested || state.shutdownRequested
-                    || state.nextDue.map { $0 <= now } == true
-                return (busy, min(nextPoll, state.nextDue ?? nextPoll))
+                    (state.claimRequested && claimable(&state, at: now)) || state.promoteRequested
+                    || state.shutdownRequested || state.nextDue.map { $0 <= now } == true
+                    || (allWritten && state.running.isEmpty)
+                var deadline = min(nextPoll, state.nextDue ?? nextPoll)
+                if state.claimRequested, state.backlog, state.running.count < configuration.concurrency {
+                    deadline = min(deadline, state.lastClaim + Self.backlogClaimWait)
+                }
+                return (busy, deadline)
             }
             if !busy { await wakeup.wait(until: deadline) }
         }
@@ -225,14 +263,26 @@ final class JobRunnerCore: Sendable {
         state.withLock { state in
             if pollDue { state.claimRequested = true }
             let free = configuration.concurrency - state.running.count
-            guard state.claimRequested, free > 0 else { return nil }
+            guard state.claimRequested, free > 0, pollDue || claimable(&state) else { return nil }
             state.claimRequested = false
+            state.lastClaim = .now
             let excluded = registry.entries.values.compactMap { entry -> String? in
                 guard let limit = entry.concurrency else { return nil }
                 return state.runningByKind[entry.kind, default: 0] >= limit ? entry.kind : nil
             }
             return (free, excluded)
         }
+    }
+
+    /// While the queue has a backlog, a claim waits for half the slots to be free, or this long after the previous
+    /// claim: large claims cost the database far less per job than many small ones.
+    static let backlogClaimWait = Duration.milliseconds(20)
+
+    /// Whether a claim may run now (some slots free; under a backlog, half of them or the wait is over).
+    private func claimable(_ state: inout State, at now: ContinuousClock.Instant = .now) -> Bool {
+        let free = configuration.concurrency - state.running.count
+        guard free > 0 else { return false }
+        return !state.backlog || free * 2 >= configuration.concurrency || now >= state.lastClaim + Self.backlogClaimWait
     }
 
     private func reportProgress() {
@@ -283,7 +333,8 @@ final class JobRunnerCore: Sendable {
             let left = state.runningByKind[job.kind, default: 1] - 1
             state.runningByKind[job.kind] = left > 0 ? left : nil
             if state.backlog { state.claimRequested = true }
-            return state.claimRequested || state.shutdownRequested
+            return (state.claimRequested && claimable(&state))
+                || state.shutdownRequested || (configuration.exitWhenIdle && state.running.isEmpty)
         }
         observer.inFlightChanged(by: -1)
         if let outcome { observer.finished(kind: metricKind, outcome: outcome, duration: duration) }
@@ -328,58 +379,33 @@ final class JobRunnerCore: Sendable {
         )
         let ending = await race(
             invocation, context: context, timeout: entry.timeout ?? configuration.defaultTimeout, control: control)
-        let releasing = Task.isCancelled
+        // Cancelled from outside the control (the shutdown timeout cancels every handler): release the job.
+        let releasing = Task.isCancelled && control.abortReason == nil
         return decide(
             ending, job: job, maxAttempts: maxAttempts, retry: entry.retry, releasing: releasing, context: context)
     }
 
-    /// Runs the handler next to a watchdog that cancels it when the attempt is aborted (timeout, cancel, lost).
-    /// The watchdog sleeps on the attempt's ``JobControl`` without a timer: ``watchTimeouts()`` keeps the time.
+    /// Runs the handler in this task under its ``JobControl``: an abort (timeout, cancel, lost) cancels the task,
+    /// and decides the ending even when the cancelled handler still returned something.
     private func race(
         _ invocation: @escaping JobRegistry.Invocation,
         context: JobContext,
         timeout: Duration?,
         control: JobControl
     ) async -> Ending {
-        await withTaskGroup(of: Ending?.self) { group in
-            group.addTask {
-                do {
-                    return .returned(try await invocation(context))
-                } catch let error as JobError {
-                    return .threw(message: error.description, permanent: true)
-                } catch {
-                    return .threw(message: Self.describe(error), permanent: false)
-                }
+        let handlerEnding = await control.run { () async -> Ending in
+            do {
+                return .returned(try await invocation(context))
+            } catch let error as JobError {
+                return .threw(message: error.description, permanent: true)
+            } catch {
+                return .threw(message: Self.describe(error), permanent: false)
             }
-            group.addTask {
-                while true {
-                    await control.wakeup.wait(until: nil)
-                    switch control.abortReason {
-                    case .timedOut: return .timedOut(timeout ?? .zero)
-                    case .some(let reason): return .aborted(reason)
-                    case nil: if Task.isCancelled { return nil }
-                    }
-                }
-            }
-            var handlerEnding: Ending?
-            var watchdogEnding: Ending?
-            var watchdogDone = false
-            while let next = await group.next() {
-                switch next {
-                case .some(.returned), .some(.threw):
-                    handlerEnding = next
-                    group.cancelAll()
-                case .some(.timedOut), .some(.aborted):
-                    watchdogEnding = next
-                    watchdogDone = true
-                    group.cancelAll()
-                case .none:
-                    watchdogDone = true
-                }
-                if handlerEnding != nil, watchdogDone { break }
-            }
-            // A timeout or abort decides even when the cancelled handler still returned something.
-            return watchdogEnding ?? handlerEnding ?? .threw(message: "the handler was cancelled", permanent: false)
+        }
+        switch control.abortReason {
+        case .timedOut: return .timedOut(timeout ?? .zero)
+        case .some(let reason): return .aborted(reason)
+        case nil: return handlerEnding
         }
     }
 

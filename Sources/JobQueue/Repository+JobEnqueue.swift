@@ -46,6 +46,24 @@ extension Repository where Mapping == JobTable {
     }
 
     private static func insert(_ jobs: [NewJob], _ connection: PostgresConnection) async throws -> [EnqueuedJob] {
+        if jobs.allSatisfy({ $0.uniqueKey == nil }) {
+            let rows = try await connection.query(
+                JobSQL.enqueuePlain,
+                Self.arrayBinds(jobs, keyed: false) + [JobNotification.channel],
+                prepared: true,
+                operation: "jobs.enqueue"
+            )
+            // Ids come from the sequence in input order: consecutive unless other inserts took some in between.
+            let first = try rows[0].decode(at: 0, as: Int64.self)
+            let count = try rows[0].decode(at: 1, as: Int.self)
+            guard count == jobs.count else {
+                throw PostgresError(.decoding, message: "inserted \(count) of \(jobs.count) jobs", operation: "enqueue")
+            }
+            if let ids = try rows[0].decode(at: 2, as: [Int64]?.self) {
+                return ids.sorted().map { EnqueuedJob(id: $0, isDuplicate: false) }
+            }
+            return (0..<Int64(count)).map { EnqueuedJob(id: first + $0, isDuplicate: false) }
+        }
         var results = [EnqueuedJob?](repeating: nil, count: jobs.count)
         var pending = Array(jobs.indices)
         // A key whose holder finished between the INSERT and the lookup is inserted again; three rounds are plenty.
@@ -53,7 +71,7 @@ extension Repository where Mapping == JobTable {
             let batch = pending.map { jobs[$0] }
             let rows = try await connection.query(
                 JobSQL.enqueue,
-                Self.arrayBinds(batch) + [JobNotification.channel],
+                Self.arrayBinds(batch, keyed: true) + [JobNotification.channel],
                 prepared: true,
                 operation: "jobs.enqueue"
             )
@@ -115,31 +133,51 @@ extension Repository where Mapping == JobTable {
         return results.map { $0! }
     }
 
-    private static func arrayBinds(_ jobs: [NewJob]) -> [any PostgresEncodable] {
-        var runAts: [String] = []
-        var delays: [String] = []
+    private static func arrayBinds(_ jobs: [NewJob], keyed: Bool) -> [any PostgresEncodable] {
+        let none = Int64.min  // JobSQL.noMicroseconds
+        var kinds: [String] = []
+        var queues: [String] = []
+        var payloads: [String] = []
+        var priorities: [Int64] = []
+        var runAts: [Int64] = []
+        var delays: [Int64] = []
+        var maxAttempts: [Int64] = []
+        kinds.reserveCapacity(jobs.count)
+        queues.reserveCapacity(jobs.count)
+        payloads.reserveCapacity(jobs.count)
+        priorities.reserveCapacity(jobs.count)
+        runAts.reserveCapacity(jobs.count)
+        delays.reserveCapacity(jobs.count)
+        maxAttempts.reserveCapacity(jobs.count)
         for job in jobs {
+            kinds.append(job.kind)
+            queues.append(job.queue)
+            payloads.append(job.payloadJSON)
+            priorities.append(Int64(job.priority))
+            maxAttempts.append(Int64(job.maxAttempts ?? 0))
             switch job.schedule {
             case .now:
-                runAts.append("")
-                delays.append("")
+                runAts.append(none)
+                delays.append(none)
             case .at(let date):
-                runAts.append(String(date.timeIntervalSince1970))
-                delays.append("")
+                runAts.append(Int64((date.timeIntervalSince1970 * 1e6).rounded()))
+                delays.append(none)
             case .after(let delay):
-                runAts.append("")
-                delays.append(String(delay.seconds))
+                runAts.append(none)
+                delays.append(delay.microseconds)
             }
         }
-        return [
-            jobs.map(\.kind),
-            jobs.map(\.queue),
-            jobs.map(\.payloadJSON),
-            jobs.map(\.priority),
-            runAts,
-            delays,
-            jobs.map { $0.maxAttempts ?? 0 },
-            jobs.map { $0.uniqueKey ?? "" },
-        ]
+        var binds: [any PostgresEncodable] = [kinds, queues, payloads, priorities, runAts, delays, maxAttempts]
+        if keyed { binds.append(jobs.map { $0.uniqueKey ?? "" }) }
+        return binds
+    }
+}
+
+extension Duration {
+    /// Whole microseconds (the database's resolution), saturating far beyond any valid timestamp.
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let limit = Int64.max / 1_000_000 - 1
+        return min(max(seconds, -limit), limit) * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

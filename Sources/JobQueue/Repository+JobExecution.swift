@@ -32,26 +32,81 @@ extension Repository where Mapping == JobTable {
     ///
     /// A completion applies only while `workerID` still holds that attempt (`state = 'running'`, same
     /// `locked_by`, same `attempts`): an attempt the rescuer took back, or an operator cancelled, is left alone.
-    /// Jobs that become ready again send one NOTIFY per queue.
+    /// Jobs that become ready again send one NOTIFY per queue. Of two completions of one job, only the later
+    /// attempt's is sent (the earlier one's lease is gone).
     public func complete(_ completions: [JobCompletion], workerID: String) async -> Result<[Int64], RepositoryError> {
         guard !completions.isEmpty else { return .success([]) }
         return await run("complete") { connection in
             let rows = try await connection.query(
                 JobSQL.complete,
-                [
-                    completions.map(\.id),
-                    completions.map(\.attempt),
-                    completions.map(\.outcome.rawValue),
-                    completions.map { $0.delay.map { String(max(0, $0.seconds)) } ?? "" },
-                    completions.map { $0.error ?? "" },
-                    workerID,
-                    JobNotification.channel,
-                ],
+                Self.completionBinds(completions) + [workerID, JobNotification.channel],
                 prepared: true,
                 operation: "jobs.complete"
             )
-            return try rows.map { try $0.decode("id", as: Int64.self) }
+            return try rows[0].decode(at: 0, as: [Int64]?.self) ?? []
         }
+    }
+
+    /// ``JobSQL/complete``'s array binds: ids ascending and unique, then attempts, state codes, attempts given
+    /// back, delays (µs, -1: keep `run_at`) and errors, aligned with the ids.
+    static func completionBinds(_ completions: [JobCompletion]) -> [any PostgresEncodable] {
+        let sorted = Self.ascendingUnique(completions, id: \.id, attempt: \.attempt)
+        var ids: [Int64] = []
+        var attempts: [Int64] = []
+        var states: [Int64] = []
+        var givenBack: [Int64] = []
+        var delays: [Int64] = []
+        var errors: [String] = []
+        ids.reserveCapacity(sorted.count)
+        attempts.reserveCapacity(sorted.count)
+        states.reserveCapacity(sorted.count)
+        givenBack.reserveCapacity(sorted.count)
+        delays.reserveCapacity(sorted.count)
+        errors.reserveCapacity(sorted.count)
+        for completion in sorted {
+            // Codes index JobSQL.completionStates: succeeded, dead, cancelled, scheduled, available.
+            let later = completion.delay.map { $0 > .zero } ?? false
+            let state: Int64
+            switch completion.outcome {
+            case .succeeded: state = 1
+            case .dead: state = 2
+            case .cancelled: state = 3
+            case .retry, .snooze: state = later ? 4 : 5
+            case .release: state = 5
+            }
+            ids.append(completion.id)
+            attempts.append(Int64(completion.attempt))
+            states.append(state)
+            givenBack.append(completion.outcome == .snooze || completion.outcome == .release ? 1 : 0)
+            switch completion.outcome {
+            case .retry, .snooze:
+                delays.append(max(completion.delay ?? .zero, .zero).microseconds)
+            default:
+                delays.append(-1)
+            }
+            errors.append(completion.error ?? "")
+        }
+        return [ids, attempts, states, givenBack, delays, errors]
+    }
+
+    /// Sorts by id and keeps one element per id, the one of the highest attempt (the statements of batches find
+    /// each row's values by binary search in their ascending, unique ids).
+    static func ascendingUnique<Element>(
+        _ elements: [Element],
+        id: (Element) -> Int64,
+        attempt: (Element) -> Int
+    ) -> [Element] {
+        let sorted = elements.sorted { id($0) != id($1) ? id($0) < id($1) : attempt($0) < attempt($1) }
+        var unique: [Element] = []
+        unique.reserveCapacity(sorted.count)
+        for element in sorted {
+            if let last = unique.last, id(last) == id(element) {
+                unique[unique.count - 1] = element
+            } else {
+                unique.append(element)
+            }
+        }
+        return unique
     }
 
     /// Extends the leases of `workerID`'s running attempts by `lease` from now, in one statement, and returns the
@@ -62,14 +117,15 @@ extension Repository where Mapping == JobTable {
         lease: Duration
     ) async -> Result<Set<Int64>, RepositoryError> {
         guard !attempts.isEmpty else { return .success([]) }
+        let sorted = Self.ascendingUnique(attempts, id: \.id, attempt: \.attempt)
         return await run("heartbeat") { connection in
             let rows = try await connection.query(
                 JobSQL.heartbeat,
-                [attempts.map(\.id), attempts.map(\.attempt), lease.seconds, workerID],
+                [sorted.map(\.id), sorted.map { Int64($0.attempt) }, lease.seconds, workerID],
                 prepared: true,
                 operation: "jobs.heartbeat"
             )
-            return Set(try rows.map { try $0.decode("id", as: Int64.self) })
+            return Set(try rows[0].decode(at: 0, as: [Int64]?.self) ?? [])
         }
     }
 

@@ -22,14 +22,17 @@ public struct PostgresBind: Sendable, Equatable {
     /// A text-format bind; rejects NUL bytes, which text parameters cannot carry.
     static func text(_ string: String, oid: UInt32) throws -> PostgresBind {
         let bytes = Array(string.utf8)
-        if bytes.contains(0) {
-            throw PostgresError(
-                .invalidParameter,
-                message: "a text parameter contains a NUL byte (U+0000), which PostgreSQL text cannot store",
-                operation: "bind"
-            )
-        }
+        if bytes.contains(0) { throw nulError }
         return PostgresBind(bytes: bytes, typeOID: oid)
+    }
+
+    /// The error for text containing NUL.
+    static var nulError: PostgresError {
+        PostgresError(
+            .invalidParameter,
+            message: "a text parameter contains a NUL byte (U+0000), which PostgreSQL text cannot store",
+            operation: "bind"
+        )
     }
 }
 

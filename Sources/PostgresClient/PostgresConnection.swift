@@ -156,21 +156,32 @@ public final class PostgresConnection: @unchecked Sendable {
         operation: String
     ) throws -> PostgresRows {
         let count = Int32(binds.count)
-        var types = binds.map { $0.typeOID }
-        var lengths = binds.map { Int32($0.bytes?.count ?? 0) }
-        var formats = binds.map { Int32($0.isBinary ? 1 : 0) }
-        // One buffer per value, NUL-terminated for text format; freed after the call.
-        let buffers: [UnsafeMutablePointer<CChar>?] = binds.map { bind in
-            guard let bytes = bind.bytes else { return nil }
-            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        var types = [UInt32](repeating: 0, count: binds.count)
+        var lengths = [Int32](repeating: 0, count: binds.count)
+        var formats = [Int32](repeating: 0, count: binds.count)
+        // Every value in one buffer, each NUL-terminated (libpq reads text-format values up to the NUL); freed
+        // after the call.
+        var size = 0
+        for bind in binds { size += (bind.bytes?.count ?? 0) + 1 }
+        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(size, 1))
+        defer { storage.deallocate() }
+        var values = [UnsafePointer<CChar>?](repeating: nil, count: binds.count)
+        var offset = 0
+        for (index, bind) in binds.enumerated() {
+            types[index] = bind.typeOID
+            formats[index] = bind.isBinary ? 1 : 0
+            guard let bytes = bind.bytes else { continue }
+            lengths[index] = Int32(bytes.count)
+            let target = storage + offset
             bytes.withUnsafeBufferPointer { source in
-                source.withMemoryRebound(to: CChar.self) { buffer.update(from: $0.baseAddress!, count: bytes.count) }
+                source.withMemoryRebound(to: CChar.self) { source in
+                    if let address = source.baseAddress { target.update(from: address, count: source.count) }
+                }
             }
-            buffer[bytes.count] = 0
-            return buffer
+            target[bytes.count] = 0
+            values[index] = UnsafePointer(target)
+            offset += bytes.count + 1
         }
-        defer { buffers.forEach { $0?.deallocate() } }
-        var values: [UnsafePointer<CChar>?] = buffers.map { $0.map { UnsafePointer($0) } }
 
         let result: OpaquePointer?
         if prepared {
@@ -241,7 +252,10 @@ public final class PostgresConnection: @unchecked Sendable {
                 if PQgetisnull(result, row, column) == 1 {
                     cells.append(nil)
                 } else {
-                    cells.append(String(cString: PQgetvalue(result, row, column)))
+                    // Text-format cells; the length saves a strlen (same repair of invalid UTF-8 as cString).
+                    let length = Int(PQgetlength(result, row, column))
+                    let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!).assumingMemoryBound(to: UInt8.self)
+                    cells.append(String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self))
                 }
             }
         }

@@ -15,6 +15,16 @@ case "instrumentation":
     try await InstrumentationBench.run(arguments, configuration: configuration)
 case "http":
     try await HTTPBench.run(arguments)
+case "queue-drain":
+    try await QueueDrainBench.run(arguments, server: configuration)
+case "queue-sql":
+    try await QueueSQLBench.run(arguments, server: configuration)
+case "queue-enqueue":
+    try await QueueEnqueueBench.run(arguments, server: configuration)
+case "queue-latency":
+    try await QueueLatencyBench.latency(arguments, server: configuration)
+case "queue-delay":
+    try await QueueLatencyBench.delay(arguments, server: configuration)
 default:
     FileHandle.standardError.write(Data("slot-worker-bench: unknown benchmark \"\(arguments.name)\"\n".utf8))
     exit(2)
