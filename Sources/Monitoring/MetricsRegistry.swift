@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Prometheus
 import Synchronization
@@ -49,7 +50,7 @@ public final class MetricsRegistry: Sendable {
     private let conflictNames = Mutex<[String]>([])
     private let hooks = Mutex<[@Sendable () -> Void]>([])
     /// Serializes scrapes (hooks, then emission); holds the last output size to pre-size the next buffer.
-    private let renderState = Mutex<Int>(4096)
+    private let scrapes = ScrapeCoalescer()
     private let logger: Logger
 
     /// Creates an empty registry.
@@ -230,16 +231,17 @@ public final class MetricsRegistry: Sendable {
 
     /// Runs the pre-scrape hooks, then renders all metrics in Prometheus text format 0.0.4 (``contentType``).
     ///
-    /// The order of families and series in the output is unspecified.
+    /// Concurrent scrapes share renders: a caller gets the output of a render that *started after it called*
+    /// (never an older one), and callers arriving while a render runs wait for the next one together instead of
+    /// each rendering in turn. The order of families and series in the output is unspecified.
     public func render() -> [UInt8] {
-        self.renderState.withLock { lastSize in
+        self.scrapes.fresh { sizeHint in
             for hook in self.hooks.withLock({ $0 }) {
                 hook()
             }
             var buffer: [UInt8] = []
-            buffer.reserveCapacity(lastSize + lastSize / 8)
+            buffer.reserveCapacity(sizeHint + sizeHint / 8)
             self.prometheus.emit(into: &buffer)
-            lastSize = buffer.count
             return buffer
         }
     }

@@ -26,10 +26,17 @@ enum HTTPBench {
         health.update(check: "database", ok: true, detail: "bench")
         let endpoints = MonitoringEndpoints(registry: registry, health: health)
         let series = registry.renderString().split(separator: "\n").filter { !$0.hasPrefix("#") }.count
+        let renderStart = ContinuousClock.now
+        for _ in 0..<50 { _ = registry.render() }
+        let renderMilliseconds = (ContinuousClock.now - renderStart).seconds * 1000 / 50
 
         let server = HTTPServer(logger: Logger(label: "bench"), handler: endpoints.handler)
         let port = try server.start()
-        FileHandle.standardError.write(Data("http bench: /metrics has \(series) series, port \(port)\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "http bench: /metrics has \(series) series, one render takes \(renderMilliseconds) ms, port \(port)\n"
+                    .utf8)
+        )
 
         let metricsRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
         BenchFigure(
