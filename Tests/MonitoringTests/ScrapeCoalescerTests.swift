@@ -1,0 +1,33 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Monitoring
+
+@Suite("Scrape coalescing")
+struct ScrapeCoalescerTests {
+    /// 8 threads × 50 scrapes against a slow render: every caller gets a render that started after its call, and
+    /// far fewer renders run than scrapes.
+    @Test func concurrentScrapesShareOnlyRendersThatStartedAfterThem() {
+        let coalescer = ScrapeCoalescer()
+        let started = Atomic<Int>(0)
+        let stale = Atomic<Int>(0)
+        let scrapes = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<50 {
+                let before = started.load(ordering: .sequentiallyConsistent)
+                let body = coalescer.fresh { _ in
+                    let number = started.add(1, ordering: .sequentiallyConsistent).newValue
+                    Thread.sleep(forTimeInterval: 0.001)
+                    return Array(String(number).utf8)
+                }
+                let number = Int(String(decoding: body, as: UTF8.self))!
+                if number <= before { stale.add(1, ordering: .relaxed) }
+                scrapes.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(stale.load(ordering: .relaxed) == 0)
+        #expect(scrapes.load(ordering: .relaxed) == 400)
+        #expect(started.load(ordering: .relaxed) < 400)
+    }
+}
