@@ -30,7 +30,11 @@ enum HTTPBench {
         for _ in 0..<50 { _ = registry.render() }
         let renderMilliseconds = (ContinuousClock.now - renderStart).seconds * 1000 / 50
 
-        let server = HTTPServer(logger: Logger(label: "bench"), handler: endpoints.handler)
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(threadPoolSize: arguments.int("threads", default: 2)),
+            logger: Logger(label: "bench"),
+            handler: endpoints.handler
+        )
         let port = try server.start()
         FileHandle.standardError.write(
             Data(
