@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "MonitoringTests",
             dependencies: [
-                "Monitoring", "HTTPServer", "Persistence", "PostgresClient",
+                "Monitoring", "HTTPServer", "Persistence", "PostgresClient", "Repositories", "Domain", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
