@@ -24,13 +24,7 @@ public struct RepositoryContext: Sendable {
         _ body: (PostgresConnection) async throws -> T
     ) async -> Result<T, RepositoryError> {
         let start = ContinuousClock.now
-        let result: Result<T, RepositoryError>
-        do {
-            try unitOfWork?.ensureActive(operation: "\(repository).\(operation)")
-            result = .success(try await body(connection))
-        } catch {
-            result = .failure(RepositoryError(error, operation: "\(repository).\(operation)"))
-        }
+        let result = await runBare(repository: repository, operation: operation, body)
         observer.recordOperation(
             repository: repository,
             operation: operation,
@@ -40,7 +34,8 @@ public struct RepositoryContext: Sendable {
         return result
     }
 
-    /// The same operation without instrumentation; only for the instrumentation benchmark's baseline.
+    /// The same operation without instrumentation: the body of ``run(repository:operation:_:)``, and the
+    /// instrumentation benchmark's baseline.
     public func runBare<T>(
         repository: String,
         operation: String,

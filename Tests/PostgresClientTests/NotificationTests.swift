@@ -7,11 +7,8 @@ import Testing
 @Suite("LISTEN/NOTIFY")
 struct NotificationTests {
     @Test func notifyArrivesWithin50msOfCommit() async throws {
-        let configuration = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(configuration: configuration)
-        let listener = try PostgresListener(
-            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
-        var events = listener.events().makeAsyncIterator()
+        let (_, pool, stream) = try await listening()
+        var events = stream.makeAsyncIterator()
         #expect(await events.next() == .listening)
         var latencies: [Duration] = []
         _ = try await pool.query("SELECT 1")  // open the pool's connection first
@@ -31,11 +28,8 @@ struct NotificationTests {
     }
 
     @Test func notifyInsideARolledBackTransactionNeverArrives() async throws {
-        let configuration = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(configuration: configuration)
-        let listener = try PostgresListener(
-            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
-        var events = listener.events().makeAsyncIterator()
+        let (_, pool, stream) = try await listening()
+        var events = stream.makeAsyncIterator()
         #expect(await events.next() == .listening)
         try await pool.withConnection { connection in
             try await connection.execute("BEGIN")
@@ -48,11 +42,8 @@ struct NotificationTests {
     }
 
     @Test func listenerReconnectsAfterItsBackendIsTerminated() async throws {
-        let configuration = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(configuration: configuration)
-        let listener = try PostgresListener(
-            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
-        var events = listener.events().makeAsyncIterator()
+        let (configuration, pool, stream) = try await listening()
+        var events = stream.makeAsyncIterator()
         #expect(await events.next() == .listening)
         _ = try await TestDatabase.admin(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'",
@@ -68,5 +59,13 @@ struct NotificationTests {
         #expect(throws: PostgresError.self) {
             _ = try PostgresListener(configuration: configuration, channels: ["x\"; DROP"], logger: Logger(label: "t"))
         }
+    }
+
+    /// A fresh database, a pool on it, and the events of a listener on channel `jobs`.
+    private func listening() async throws -> (PostgresConfiguration, PostgresPool, AsyncStream<PostgresListenerEvent>) {
+        let configuration = try await TestDatabase.create(migrated: false)
+        let listener = try PostgresListener(
+            configuration: configuration, channels: ["jobs"], logger: Logger(label: "t"))
+        return (configuration, PostgresPool(configuration: configuration), listener.events())
     }
 }
