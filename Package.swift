@@ -27,6 +27,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // Linux epoll(7) (part of libc), for the PostgreSQL client's socket poller.
+        .systemLibrary(name: "CEpoll"),
         .systemLibrary(
             name: "CMicroHTTPD",
             pkgConfig: "libmicrohttpd",
@@ -36,7 +38,7 @@ let package = Package(
         // PostgreSQL client over libpq: connections, pool, typed rows, LISTEN/NOTIFY.
         .target(
             name: "PostgresClient",
-            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", "CEpoll", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Persistence core: Result helpers, RepositoryError, generic repository, Unit of Work, migrator.

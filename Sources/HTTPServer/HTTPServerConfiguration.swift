@@ -10,7 +10,8 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var perIPConnectionLimit: Int
     /// Idle connections (also idle keep-alive connections) are closed after this many seconds.
     public var connectionTimeoutSeconds: Int
-    /// The number of libmicrohttpd threads serving connections (handlers run on these threads).
+    /// The number of libmicrohttpd threads serving connections (handlers run on these threads). One is enough for
+    /// scrapes and probes and keeps the tail latency lowest on small machines (`scripts/bench http`).
     public var threadPoolSize: Int
     /// Memory per connection for request headers; larger request heads are answered with an error status.
     public var connectionMemoryLimitBytes: Int
@@ -31,7 +32,7 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         connectionLimit: Int = 512,
         perIPConnectionLimit: Int = 64,
         connectionTimeoutSeconds: Int = 10,
-        threadPoolSize: Int = 2,
+        threadPoolSize: Int = 1,
         connectionMemoryLimitBytes: Int = 32 * 1024,
         maxRequestBodyBytes: Int = 64 * 1024,
         listenBacklog: Int = 128,

@@ -6,37 +6,44 @@ import Synchronization
 /// One PostgreSQL connection over libpq.
 ///
 /// ## Threading
-/// libpq calls block the calling thread until the server answers. Swift's cooperative pool has one thread per core,
-/// so a blocking call there would stall unrelated tasks. Every libpq call on this connection therefore runs on the
-/// connection's own serial `DispatchQueue` (Dispatch's thread pool, separate from Swift concurrency's), and the
-/// awaiting task is suspended on a continuation until the call finishes. A slow statement occupies one Dispatch
-/// thread, never a cooperative one.
+/// libpq's ordinary calls block the calling thread until the server answers, and Swift's cooperative pool has one
+/// thread per core, so a blocking call there would stall unrelated tasks. This connection therefore uses libpq's
+/// non-blocking API: the caller's thread only builds and queues the statement (`PQsendQueryParams` and friends in
+/// non-blocking mode, then `PQflush`), which never waits for the network. The awaiting task then suspends, and
+/// ``PostgresEventLoop``'s thread wakes when the socket is readable, lets libpq parse what arrived
+/// (`PQconsumeInput`, `PQisBusy`, `PQgetResult`) and resumes the task with the results. No thread ever waits for
+/// the server: a slow statement holds a socket, not a thread. Only opening a connection (`PQconnectdbParams`)
+/// blocks, and it runs on a Dispatch thread of its own.
 ///
 /// ## Ownership
-/// A connection serves one caller at a time (the pool lends it out exclusively); the serial queue also serializes
-/// accidental concurrent use. `@unchecked Sendable` invariant: the `PGconn` pointer and `preparedStatements` are
-/// touched only on `queue`; `broken` is atomic; the `PGcancel` handle is thread-safe by libpq's contract.
+/// A connection serves one caller at a time (the pool lends it out exclusively). A second call while one is in
+/// flight fails with ``PostgresError/Kind-swift.enum/misuse`` instead of corrupting the protocol.
+/// `@unchecked Sendable` invariant: the `PGconn` and `preparedStatements` are touched only by the single call in
+/// flight (guarded by `busy`), on the caller's thread or, while the caller is suspended, on the poller thread;
+/// `broken` and `closed` are atomic; the `PGcancel` handle is thread-safe by libpq's contract.
 ///
 /// ## Cancellation
 /// Cancelling the awaiting task sends a cancel request to the server for the statement in flight; the call then
 /// fails with kind `.queryCanceled` and the connection stays usable.
 public final class PostgresConnection: @unchecked Sendable {
     private let connection: OpaquePointer
+    private let socket: Int32
     private let cancelHandle: OpaquePointer?
-    private let queue: DispatchQueue
     private let broken = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
+    private let busy = Atomic<Bool>(false)
     private let runningStatement = Mutex<UInt64>(0)
     private var statementCounter: UInt64 = 0
     private var preparedStatements: [String: String] = [:]
     /// The configuration this connection was opened with (for error context and reconnects).
     public let configuration: PostgresConfiguration
 
-    private init(connection: OpaquePointer, configuration: PostgresConfiguration, queue: DispatchQueue) {
+    private init(connection: OpaquePointer, configuration: PostgresConfiguration) {
         self.connection = connection
         self.configuration = configuration
-        self.queue = queue
+        self.socket = PQsocket(connection)
         self.cancelHandle = PQgetCancel(connection)
+        PQsetnonblocking(connection, 1)
     }
 
     deinit {
@@ -44,24 +51,21 @@ public final class PostgresConnection: @unchecked Sendable {
         if let cancelHandle { PQfreeCancel(cancelHandle) }
     }
 
-    /// Opens a connection (off the cooperative pool), bounded by the configuration's connect timeout.
+    /// Opens a connection on a Dispatch thread (never the cooperative pool), bounded by the configuration's connect
+    /// timeout.
     ///
     /// - Throws: ``PostgresError`` `.connectionFailed` naming host and port, never the password.
     public static func connect(_ configuration: PostgresConfiguration) async throws -> PostgresConnection {
-        let queue = DispatchQueue(label: "slotworker.postgres.connection")
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try connectBlocking(configuration, queue: queue) })
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue(label: "slotworker.postgres.connect").async {
+                continuation.resume(with: Result { try connectBlocking(configuration) })
             }
         }
     }
 
     /// Opens a connection on the calling thread. Only for threads that may block (Dispatch, dedicated threads).
-    static func connectBlocking(_ configuration: PostgresConfiguration, queue: DispatchQueue) throws
-        -> PostgresConnection
-    {
-        let connection = try connectRaw(configuration)
-        return PostgresConnection(connection: connection, configuration: configuration, queue: queue)
+    static func connectBlocking(_ configuration: PostgresConfiguration) throws -> PostgresConnection {
+        PostgresConnection(connection: try connectRaw(configuration), configuration: configuration)
     }
 
     /// True once a call failed in a way that leaves the connection unusable; the pool then discards it.
@@ -91,9 +95,31 @@ public final class PostgresConnection: @unchecked Sendable {
         operation: String = "query"
     ) async throws -> PostgresRows {
         let encoded = try binds.map { try $0.postgresBind() }
-        return try await run(operation: operation) { [self] in
-            try executeBlocking(sql, encoded, prepared: prepared, operation: operation)
+        try begin(operation)
+        defer { end() }
+        let parameters = PostgresParameters(encoded)
+        defer { parameters.deallocate() }
+        let results: PostgresResults
+        if prepared {
+            let name = try await preparedName(for: sql, types: parameters.types, operation: operation)
+            results = try await roundTrip(operation: operation) { connection in
+                parameters.withPointers { count, _, values, lengths, formats in
+                    PQsendQueryPrepared(connection, name, count, values, lengths, formats, 0)
+                }
+            }
+        } else {
+            results = try await roundTrip(operation: operation) { connection in
+                parameters.withPointers { count, types, values, lengths, formats in
+                    PQsendQueryParams(connection, sql, count, types, values, lengths, formats, 0)
+                }
+            }
         }
+        defer { results.clear() }
+        try results.pointers.forEach { try check($0, operation: operation) }
+        guard let last = results.pointers.last else {
+            throw PostgresError(.server, message: "the server sent no result", operation: operation)
+        }
+        return readRows(last)
     }
 
     /// Runs one or more statements without parameters (simple query protocol), e.g. migrations or `BEGIN`.
@@ -101,45 +127,114 @@ public final class PostgresConnection: @unchecked Sendable {
     /// - Parameter cancellable: false for statements that must run to completion even when the task is
     ///   cancelled (`ROLLBACK`, `COMMIT`).
     public func execute(_ sql: String, operation: String = "execute", cancellable: Bool = true) async throws {
-        try await run(operation: operation, cancellable: cancellable) { [self] in
-            let result = PQexec(connection, sql)
-            defer { PQclear(result) }
-            try check(result, operation: operation)
-        }
+        try begin(operation)
+        defer { end() }
+        let results = try await roundTrip(operation: operation, cancellable: cancellable) { PQsendQuery($0, sql) }
+        defer { results.clear() }
+        try results.pointers.forEach { try check($0, operation: operation) }
     }
 
     /// Closes the connection. Further calls fail with `.connectionLost`.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         broken.store(true, ordering: .relaxed)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { [self] in
-                PQfinish(connection)
-                continuation.resume()
-            }
-        }
+        // In non-blocking mode PQfinish queues the Terminate message and closes the socket without waiting.
+        PQfinish(connection)
     }
 
-    /// Hops to the connection's queue, runs `body` there, and wires task cancellation to `PQcancel`.
-    private func run<T: Sendable>(
-        operation: String,
-        cancellable: Bool = true,
-        _ body: @escaping @Sendable () throws -> T
-    ) async throws -> T {
+    /// Claims the connection for one call; a concurrent second call is a programming error reported as `.misuse`.
+    private func begin(_ operation: String) throws {
         guard !closed.load(ordering: .acquiring) else {
             throw PostgresError(.connectionLost, message: "the connection is closed", operation: operation)
         }
+        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            throw PostgresError(
+                .misuse,
+                message: "the connection is already running a statement (one caller at a time)",
+                operation: operation
+            )
+        }
+    }
+
+    private func end() {
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Sends one request with `send` (a `PQsend…` call, on the caller's thread) and suspends until every result
+    /// of it has arrived (collected on the event loop's thread). Wires task cancellation to `PQcancel`.
+    ///
+    /// - Returns: the results in order; the caller must `clear()` them.
+    private func roundTrip(
+        operation: String,
+        cancellable: Bool = true,
+        send: (OpaquePointer) -> Int32
+    ) async throws -> PostgresResults {
         let ticket = runningStatement.withLock { value -> UInt64 in
             value &+= 1
             return value
         }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                queue.async { continuation.resume(with: Result { try body() }) }
+            try await withUnsafeThrowingContinuation { continuation in
+                guard send(connection) == 1 else {
+                    continuation.resume(throwing: connectionError(operation: operation))
+                    return
+                }
+                advance(PendingRequest(continuation: continuation, operation: operation))
             }
         } onCancel: {
             if cancellable { self.cancelIfRunning(ticket) }
         }
+    }
+
+    /// Moves a sent request forward as far as the socket allows: flushes what libpq still holds, collects results
+    /// that have arrived, and otherwise asks the event loop to call again when the socket is ready. Runs on the
+    /// caller's thread first, then on the loop's thread; never blocks.
+    private func advance(_ request: PendingRequest) {
+        // Wait on the loop this thread belongs to, so a task running on a loop is resumed there without a hop.
+        let loop = PostgresEventLoop.current ?? .shared
+        if !request.flushed {
+            switch PQflush(connection) {
+            case 0:
+                request.flushed = true
+            case 1:
+                // The socket's send buffer is full. Wait until it drains, reading meanwhile so the server, which may
+                // be blocked writing to us, can make progress (libpq's documented non-blocking protocol).
+                loop.wait(for: [.readable, .writable], on: socket) { [self] readiness in
+                    if readiness.contains(.readable) { PQconsumeInput(connection) }
+                    advance(request)
+                }
+                return
+            default:
+                request.finish(.failure(connectionError(operation: request.operation)))
+                return
+            }
+        }
+        // PQisBusy is false once a complete result is buffered, or when the connection broke (PQgetResult then
+        // returns the error as a result).
+        while PQisBusy(connection) == 0 {
+            guard let result = PQgetResult(connection) else {
+                request.finish(.success(request.results))
+                return
+            }
+            request.results.pointers.append(result)
+        }
+        loop.wait(for: .readable, on: socket) { [self] _ in
+            // A failed read marks the connection bad; PQisBusy then turns false and PQgetResult reports it.
+            PQconsumeInput(connection)
+            advance(request)
+        }
+    }
+
+    /// The error libpq reports for a failed send or flush; marks the connection broken when it is.
+    private func connectionError(operation: String) -> PostgresError {
+        let connectionBroken = PQstatus(connection) != CONNECTION_OK
+        if connectionBroken { broken.store(true, ordering: .relaxed) }
+        let message = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+        return PostgresError(
+            connectionBroken ? .connectionLost : .server,
+            message: message.isEmpty ? "the server closed the connection" : message,
+            operation: operation
+        )
     }
 
     private func cancelIfRunning(_ ticket: UInt64) {
@@ -148,61 +243,16 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
     }
 
-    /// Executes on `queue`. Builds the C parameter arrays and reads the whole result.
-    private func executeBlocking(
-        _ sql: String,
-        _ binds: [PostgresBind],
-        prepared: Bool,
-        operation: String
-    ) throws -> PostgresRows {
-        let count = Int32(binds.count)
-        var types = [UInt32](repeating: 0, count: binds.count)
-        var lengths = [Int32](repeating: 0, count: binds.count)
-        var formats = [Int32](repeating: 0, count: binds.count)
-        // Every value in one buffer, each NUL-terminated (libpq reads text-format values up to the NUL); freed
-        // after the call.
-        var size = 0
-        for bind in binds { size += (bind.bytes?.count ?? 0) + 1 }
-        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(size, 1))
-        defer { storage.deallocate() }
-        var values = [UnsafePointer<CChar>?](repeating: nil, count: binds.count)
-        var offset = 0
-        for (index, bind) in binds.enumerated() {
-            types[index] = bind.typeOID
-            formats[index] = bind.isBinary ? 1 : 0
-            guard let bytes = bind.bytes else { continue }
-            lengths[index] = Int32(bytes.count)
-            let target = storage + offset
-            bytes.withUnsafeBufferPointer { source in
-                source.withMemoryRebound(to: CChar.self) { source in
-                    if let address = source.baseAddress { target.update(from: address, count: source.count) }
-                }
-            }
-            target[bytes.count] = 0
-            values[index] = UnsafePointer(target)
-            offset += bytes.count + 1
-        }
-
-        let result: OpaquePointer?
-        if prepared {
-            let name = try preparedName(for: sql, types: types, operation: operation)
-            result = PQexecPrepared(connection, name, count, &values, &lengths, &formats, 0)
-        } else {
-            result = PQexecParams(connection, sql, count, &types, &values, &lengths, &formats, 0)
-        }
-        defer { PQclear(result) }
-        try check(result, operation: operation)
-        return readRows(result!)
-    }
-
-    private func preparedName(for sql: String, types: [UInt32], operation: String) throws -> String {
+    /// The server-side name of `sql`, preparing it first on this connection if needed.
+    private func preparedName(for sql: String, types: [UInt32], operation: String) async throws -> String {
         if let name = preparedStatements[sql] { return name }
         statementCounter += 1
         let name = "sw_\(statementCounter)"
-        var types = types
-        let result = PQprepare(connection, name, sql, Int32(types.count), &types)
-        defer { PQclear(result) }
-        try check(result, operation: operation)
+        let results = try await roundTrip(operation: operation) { connection in
+            types.withUnsafeBufferPointer { PQsendPrepare(connection, name, sql, Int32(types.count), $0.baseAddress) }
+        }
+        defer { results.clear() }
+        try results.pointers.forEach { try check($0, operation: operation) }
         preparedStatements[sql] = name
         return name
     }
@@ -267,5 +317,25 @@ public final class PostgresConnection: @unchecked Sendable {
             rowCount: rowCount,
             affectedRows: affected
         )
+    }
+}
+
+/// A request in flight: the awaiting continuation (resumed exactly once, by ``finish(_:)``) and the results gathered
+/// so far. Touched by one thread at a time (the caller's until it suspends, then the loop's), which is the
+/// `@unchecked Sendable` invariant.
+private final class PendingRequest: @unchecked Sendable {
+    let continuation: UnsafeContinuation<PostgresResults, any Error>
+    let operation: String
+    var flushed = false
+    var results = PostgresResults()
+
+    init(continuation: UnsafeContinuation<PostgresResults, any Error>, operation: String) {
+        self.continuation = continuation
+        self.operation = operation
+    }
+
+    func finish(_ outcome: Result<PostgresResults, any Error>) {
+        if case .failure = outcome { results.clear() }
+        continuation.resume(with: outcome)
     }
 }

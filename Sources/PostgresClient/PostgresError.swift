@@ -37,6 +37,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case invalidParameter = "invalid_parameter"
         /// A result value cannot be decoded into the requested Swift type.
         case decoding
+        /// The client was used against its contract (for example two statements at once on one connection).
+        case misuse
     }
 
     public var kind: Kind

@@ -263,7 +263,7 @@ public final class PostgresPool: Sendable {
         let configuration = self.configuration
         let queue = DispatchQueue(label: "slotworker.postgres.connection")
         queue.async { [self] in
-            let result = Result { try PostgresConnection.connectBlocking(configuration, queue: queue) }
+            let result = Result { try PostgresConnection.connectBlocking(configuration) }
             let waiter = state.withLock { state -> Waiter? in
                 state.opening -= 1
                 switch result {

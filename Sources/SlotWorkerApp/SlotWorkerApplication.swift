@@ -105,7 +105,8 @@ public struct SlotWorkerApplication {
                 port: configuration.httpPort,
                 connectionLimit: configuration.httpConnectionLimit,
                 perIPConnectionLimit: configuration.httpPerIPConnectionLimit,
-                connectionTimeoutSeconds: configuration.httpConnectionTimeoutSeconds
+                connectionTimeoutSeconds: configuration.httpConnectionTimeoutSeconds,
+                threadPoolSize: configuration.httpThreads
             ),
             logger: logger,
             onShutdown: { health.markShuttingDown() },

@@ -22,6 +22,7 @@ public struct SlotWorkerConfiguration: Sendable {
     public var httpConnectionLimit: Int
     public var httpPerIPConnectionLimit: Int
     public var httpConnectionTimeoutSeconds: Int
+    public var httpThreads: Int
     public var metricsBearerToken: String?
 
     public var workerID: String
@@ -115,6 +116,7 @@ public struct SlotWorkerConfiguration: Sendable {
             httpPerIPConnectionLimit: try reader.int("http.per_ip_connection_limit", default: 64, range: 0...100_000),
             httpConnectionTimeoutSeconds: try reader.int(
                 "http.connection_timeout_seconds", default: 10, range: 1...3600),
+            httpThreads: try reader.int("http.threads", default: 1, range: 1...64),
             metricsBearerToken: try reader.string("http.metrics_token", secret: true),
             workerID: try reader.string("worker.id") ?? JobRunnerConfiguration.makeWorkerID(),
             concurrency: try reader.int("worker.concurrency", default: 32, range: 1...10_000),

@@ -1,44 +1,69 @@
 import Foundation
 import PostgresClient
 
-/// `db-roundtrip`: `SELECT 1` round trips per second through the pool with 1 and 4 concurrent tasks.
-/// `scripts/bench` runs pgbench with the same statement against the same server and passes its figures as
-/// `--baseline-c1` / `--baseline-c4`.
+/// `db-roundtrip`: `SELECT 1` round trips per second through the pool with 1 and 4 concurrent tasks, each task
+/// borrowing a connection for every statement (`pool.query`). `scripts/bench` runs pgbench with the same statement
+/// against the same server and passes its figures as `--baseline-c1` / `--baseline-c4`.
+///
+/// Two placements of the tasks, each a figure of its own:
+/// - `db-roundtrip-cN`: plain child tasks on Swift's cooperative pool (what every caller gets by default);
+/// - `db-roundtrip-loop-cN`: each task on a ``PostgresEventLoop`` of its own (`executorPreference`), so an answer
+///   resumes its task on the thread that read it.
 enum DatabaseRoundTripBench {
     static func run(_ arguments: BenchArguments, configuration: PostgresConfiguration) async throws {
         let seconds = Double(arguments.int("seconds", default: 5))
-        for concurrency in [1, 4] {
-            let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: concurrency))
-            // Warm up: open every connection and prepare the statement on each.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<concurrency {
-                    group.addTask { for _ in 0..<200 { _ = try await pool.query("SELECT 1", prepared: true) } }
-                }
-                try await group.waitForAll()
+        // One loop per task of the largest run, made once: a loop's thread lives as long as the process.
+        let loops = (0..<4).map { _ in PostgresEventLoop() }
+        for onLoops in [false, true] {
+            for concurrency in [1, 4] {
+                let perSecond = try await measure(
+                    configuration: configuration,
+                    concurrency: concurrency,
+                    loops: onLoops ? Array(loops.prefix(concurrency)) : nil,
+                    seconds: seconds
+                )
+                BenchFigure(
+                    bench: "db-roundtrip-\(onLoops ? "loop-" : "")c\(concurrency)",
+                    value: perSecond,
+                    unit: "queries/s",
+                    baseline: arguments.double("baseline-c\(concurrency)")
+                ).print()
             }
-            let start = ContinuousClock.now
-            let deadline = start + .seconds(seconds)
-            let total = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<concurrency {
-                    group.addTask {
-                        var count = 0
-                        while ContinuousClock.now < deadline {
-                            _ = try await pool.query("SELECT 1", prepared: true)
-                            count += 1
-                        }
-                        return count
-                    }
-                }
-                return try await group.reduce(0, +)
-            }
-            let elapsed = (ContinuousClock.now - start).seconds
-            await pool.close()
-            BenchFigure(
-                bench: "db-roundtrip-c\(concurrency)",
-                value: Double(total) / elapsed,
-                unit: "queries/s",
-                baseline: arguments.double("baseline-c\(concurrency)")
-            ).print()
         }
+    }
+
+    /// Queries per second of `concurrency` tasks looping over `pool.query("SELECT 1")` for `seconds`, after a
+    /// warm-up that opens every connection and prepares the statement on each.
+    private static func measure(
+        configuration: PostgresConfiguration,
+        concurrency: Int,
+        loops: [PostgresEventLoop]?,
+        seconds: Double
+    ) async throws -> Double {
+        let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: concurrency))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask { for _ in 0..<200 { _ = try await pool.query("SELECT 1", prepared: true) } }
+            }
+            try await group.waitForAll()
+        }
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(seconds)
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<concurrency {
+                group.addTask(executorPreference: loops?[index]) {
+                    var count = 0
+                    while ContinuousClock.now < deadline {
+                        _ = try await pool.query("SELECT 1", prepared: true)
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = (ContinuousClock.now - start).seconds
+        await pool.close()
+        return Double(total) / elapsed
     }
 }

@@ -31,7 +31,8 @@ enum HTTPBench {
         let renderMilliseconds = (ContinuousClock.now - renderStart).seconds * 1000 / 50
 
         let server = HTTPServer(
-            configuration: HTTPServerConfiguration(threadPoolSize: arguments.int("threads", default: 2)),
+            configuration: HTTPServerConfiguration(
+                threadPoolSize: arguments.int("threads", default: HTTPServerConfiguration().threadPoolSize)),
             logger: Logger(label: "bench"),
             handler: endpoints.handler
         )

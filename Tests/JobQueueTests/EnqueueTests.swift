@@ -146,6 +146,7 @@ struct EnqueueTests {
             logger: testLogger
         )
         let received = Recorder<JobNotification>()
+        let listening = Recorder<Bool>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             let events = listener.events()
             group.addTask {
@@ -153,10 +154,12 @@ struct EnqueueTests {
                     if case .notification(_, let payload) = event, let notification = JobNotification(payload: payload)
                     {
                         received.append(notification)
+                    } else if event == .listening {
+                        listening.append(true)
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await eventually(timeout: .seconds(10)) { listening.count >= 1 })
             try await database.withUnitOfWork { uow in
                 _ = try await uow.jobs.enqueue(NewJob(kind: "noop")).get()
             }

@@ -1,0 +1,129 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import PostgresClient
+
+@Suite("Non-blocking I/O and event loops")
+struct EventLoopTests {
+    /// Tasks that prefer an event loop run there, and their statements' answers resume them on that loop's thread.
+    @Test func tasksOnEventLoopsRunTheirQueriesThere() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 4, acquireTimeout: .seconds(30))
+        let loops = [PostgresEventLoop(), PostgresEventLoop()]
+        let offLoop = Counter()
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for value in 1...200 {
+                let loop = loops[value % 2]
+                group.addTask(executorPreference: loop) {
+                    let rows = try await pool.query("SELECT $1::int8 AS v", [value], prepared: value.isMultiple(of: 3))
+                    if PostgresEventLoop.current !== loop { offLoop.increment() }
+                    return try rows[0].decode("v", as: Int.self)
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sum == 200 * 201 / 2)
+        #expect(offLoop.value == 0)
+        // Tasks without a preference never run on a loop.
+        _ = try await pool.query("SELECT 1")
+        #expect(PostgresEventLoop.current == nil)
+    }
+
+    /// A statement in flight holds no thread: while four connections sleep in the server, a task on the same event
+    /// loop runs 50 queries on a fifth, all finished long before the sleepers wake.
+    @Test func sleepingStatementsDoNotHoldTheLoop() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 5)
+        let loop = PostgresEventLoop()
+        let finished = try await withThrowingTaskGroup(of: (String, ContinuousClock.Instant).self) { group in
+            for _ in 0..<4 {
+                group.addTask(executorPreference: loop) {
+                    _ = try await pool.query("SELECT pg_sleep(1.5)")
+                    return ("sleeper", .now)
+                }
+            }
+            group.addTask(executorPreference: loop) {
+                try await Task.sleep(for: .milliseconds(200))
+                for _ in 0..<50 { _ = try await pool.query("SELECT 1") }
+                return ("queries", .now)
+            }
+            var finished: [(String, ContinuousClock.Instant)] = []
+            for try await event in group { finished.append(event) }
+            return finished
+        }
+        let queriesDone = try #require(finished.first { $0.0 == "queries" }?.1)
+        let firstSleeperDone = try #require(finished.filter { $0.0 == "sleeper" }.map(\.1).min())
+        #expect(queriesDone < firstSleeperDone)
+    }
+
+    /// Values larger than the socket buffers travel both ways (the request is flushed in pieces as the socket
+    /// drains), on the shared loop and on a loop of the task's own.
+    @Test(arguments: [false, true])
+    func largeValuesTravelBothWays(onLoop: Bool) async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
+        let text = String(repeating: "0123456789abcdef", count: 32 * 1024)  // 512 KiB
+        let bytes = Data((0..<(1 << 18)).map { UInt8(truncatingIfNeeded: $0 &* 31) })  // 256 KiB
+        let loop = onLoop ? PostgresEventLoop() : nil
+        try await withTaskExecutorPreference(loop) {
+            let rows = try await pool.query(
+                "SELECT $1::text AS t, length($1::text) AS n, $2::bytea AS b",
+                [text, bytes]
+            )
+            #expect(try rows[0].decode("n", as: Int.self) == text.utf8.count)
+            #expect(try rows[0].decode("t", as: String.self) == text)
+            #expect(try rows[0].decode("b", as: Data.self) == bytes)
+        }
+    }
+
+    /// Two statements at once on one connection is a clear error, not a corrupted protocol; the connection keeps
+    /// working.
+    @Test func concurrentUseOfOneConnectionIsAClearError() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
+        try await pool.withConnection { connection in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await connection.query("SELECT pg_sleep(0.5)") }
+                try await Task.sleep(for: .milliseconds(100))
+                let error = await #expect(throws: PostgresError.self) { _ = try await connection.query("SELECT 1") }
+                #expect(error?.kind == .misuse)
+                try await group.waitForAll()
+            }
+            #expect(try await connection.query("SELECT 2 AS two")[0].decode("two", as: Int.self) == 2)
+        }
+    }
+
+    /// Cancelling the awaiting task cancels the statement in the server; the connection stays usable.
+    @Test func cancellingTheTaskCancelsTheStatement() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
+        _ = try await pool.query("SELECT 1")  // the connection is open before the statement starts
+        let start = ContinuousClock.now
+        let sleeper = Task { try await pool.query("SELECT pg_sleep(10)") }
+        try await Task.sleep(for: .milliseconds(200))
+        sleeper.cancel()
+        let error = await #expect(throws: PostgresError.self) { _ = try await sleeper.value }
+        #expect(error?.kind == .queryCanceled)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(try await pool.query("SELECT 3 AS three")[0].decode("three", as: Int.self) == 3)
+    }
+
+    /// A backend terminated while its statement runs fails that statement at once with `.connectionLost` (the loop
+    /// sees the socket close), and the pool replaces the connection.
+    @Test func backendTerminatedMidStatementFailsItPromptly() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
+        let pid = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                let error = await #expect(throws: PostgresError.self) {
+                    _ = try await pool.query("SELECT pg_sleep(10)")
+                }
+                #expect(error?.kind == .connectionLost)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try await TestDatabase.admin("SELECT pg_terminate_backend($1::int)", [pid])
+            try await group.waitForAll()
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let newPID = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
+        #expect(newPID != pid)
+    }
+}
