@@ -182,9 +182,11 @@ private func mhdCollectHeader(
 
 /// Copies `response` into an MHD response (`.RESPMEM_MUST_COPY`) and queues it.
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer, logger: Logger) -> MHD_Result {
-    var body = response.body
-    let created = body.withUnsafeMutableBytes { bytes in
-        MHD_create_response_from_buffer(bytes.count, bytes.baseAddress, .RESPMEM_MUST_COPY)
+    // MHD copies the bytes before returning and never writes through the pointer; reading in place avoids a
+    // copy-on-write of bodies shared with their producer (a /metrics render is shared by concurrent scrapes).
+    let created = response.body.withUnsafeBytes { bytes in
+        MHD_create_response_from_buffer(
+            bytes.count, bytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) }, .RESPMEM_MUST_COPY)
     }
     guard let mhdResponse = created else { return .NO }
     defer { MHD_destroy_response(mhdResponse) }
