@@ -19,7 +19,7 @@ import Synchronization
 /// A connection serves one caller at a time (the pool lends it out exclusively). A second call while one is in
 /// flight fails with ``PostgresError/Kind-swift.enum/misuse`` instead of corrupting the protocol.
 /// `@unchecked Sendable` invariant: the `PGconn` and `preparedStatements` are touched only by the single call in
-/// flight (guarded by `busy`), on the caller's thread or, while the caller is suspended, on the poller thread;
+/// flight (guarded by `busy`), on the caller's thread or, while the caller is suspended, on the event loop's thread;
 /// `broken` and `closed` are atomic; the `PGcancel` handle is thread-safe by libpq's contract.
 ///
 /// ## Cancellation
@@ -115,7 +115,6 @@ public final class PostgresConnection: @unchecked Sendable {
             }
         }
         defer { results.clear() }
-        try results.pointers.forEach { try check($0, operation: operation) }
         guard let last = results.pointers.last else {
             throw PostgresError(.server, message: "the server sent no result", operation: operation)
         }
@@ -129,9 +128,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func execute(_ sql: String, operation: String = "execute", cancellable: Bool = true) async throws {
         try begin(operation)
         defer { end() }
-        let results = try await roundTrip(operation: operation, cancellable: cancellable) { PQsendQuery($0, sql) }
-        defer { results.clear() }
-        try results.pointers.forEach { try check($0, operation: operation) }
+        try await roundTrip(operation: operation, cancellable: cancellable) { PQsendQuery($0, sql) }.clear()
     }
 
     /// Closes the connection. Further calls fail with `.connectionLost`.
@@ -163,7 +160,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Sends one request with `send` (a `PQsend…` call, on the caller's thread) and suspends until every result
     /// of it has arrived (collected on the event loop's thread). Wires task cancellation to `PQcancel`.
     ///
-    /// - Returns: the results in order; the caller must `clear()` them.
+    /// - Returns: the results in order, every one a success; the caller must `clear()` them.
+    /// - Throws: the classified ``PostgresError`` of the first failed result (all results are freed then).
     private func roundTrip(
         operation: String,
         cancellable: Bool = true,
@@ -173,7 +171,7 @@ public final class PostgresConnection: @unchecked Sendable {
             value &+= 1
             return value
         }
-        return try await withTaskCancellationHandler {
+        let results: PostgresResults = try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 guard send(connection) == 1 else {
                     continuation.resume(throwing: connectionError(operation: operation))
@@ -184,6 +182,13 @@ public final class PostgresConnection: @unchecked Sendable {
         } onCancel: {
             if cancellable { self.cancelIfRunning(ticket) }
         }
+        do {
+            try results.pointers.forEach { try check($0, operation: operation) }
+        } catch {
+            results.clear()
+            throw error
+        }
+        return results
     }
 
     /// Moves a sent request forward as far as the socket allows: flushes what libpq still holds, collects results
@@ -248,11 +253,9 @@ public final class PostgresConnection: @unchecked Sendable {
         if let name = preparedStatements[sql] { return name }
         statementCounter += 1
         let name = "sw_\(statementCounter)"
-        let results = try await roundTrip(operation: operation) { connection in
+        try await roundTrip(operation: operation) { connection in
             types.withUnsafeBufferPointer { PQsendPrepare(connection, name, sql, Int32(types.count), $0.baseAddress) }
-        }
-        defer { results.clear() }
-        try results.pointers.forEach { try check($0, operation: operation) }
+        }.clear()
         preparedStatements[sql] = name
         return name
     }

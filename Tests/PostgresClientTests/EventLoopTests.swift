@@ -56,8 +56,8 @@ struct EventLoopTests {
         #expect(queriesDone < firstSleeperDone)
     }
 
-    /// Values larger than the socket buffers travel both ways (the request is flushed in pieces as the socket
-    /// drains), on the shared loop and on a loop of the task's own.
+    /// Values larger than a socket's initial send buffer travel both ways (the request may need several flushes as
+    /// the socket drains, the answer several reads), on the shared loop and on a loop of the task's own.
     @Test(arguments: [false, true])
     func largeValuesTravelBothWays(onLoop: Bool) async throws {
         let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
