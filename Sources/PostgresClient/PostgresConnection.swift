@@ -214,6 +214,11 @@ public final class PostgresConnection: @unchecked Sendable {
                 return
             }
         }
+        // Read what has arrived before asking the loop to wait: right after sending, the answer is often already
+        // there (sending woke the backend, which ran while this thread was preempted), and then the request
+        // completes without a wait or a thread hop. A failed read marks the connection bad; PQisBusy then turns
+        // false and PQgetResult reports it.
+        PQconsumeInput(connection)
         // PQisBusy is false once a complete result is buffered, or when the connection broke (PQgetResult then
         // returns the error as a result).
         while PQisBusy(connection) == 0 {
@@ -223,11 +228,7 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             request.results.pointers.append(result)
         }
-        loop.wait(for: .readable, on: socket) { [self] _ in
-            // A failed read marks the connection bad; PQisBusy then turns false and PQgetResult reports it.
-            PQconsumeInput(connection)
-            advance(request)
-        }
+        loop.wait(for: .readable, on: socket) { [self] _ in advance(request) }
     }
 
     /// The error libpq reports for a failed send or flush; marks the connection broken when it is.

@@ -1,9 +1,10 @@
 import Foundation
 import PostgresClient
 
-/// `db-roundtrip`: `SELECT 1` round trips per second through the pool with 1 and 4 concurrent tasks, each task
-/// borrowing a connection for every statement (`pool.query`). `scripts/bench` runs pgbench with the same statement
-/// against the same server and passes its figures as `--baseline-c1` / `--baseline-c4`.
+/// `db-roundtrip`: `SELECT 1` round trips per second through the pool with 1 and 4 concurrent tasks (or only
+/// `--concurrency N`), each task borrowing a connection for every statement (`pool.query`). `scripts/bench` runs it
+/// in short rounds alternating with pgbench running the same statement against the same server, and reports the
+/// medians; run alone, `--baseline-c1` / `--baseline-c4` give the baselines.
 ///
 /// Two placements of the tasks, each a figure of its own:
 /// - `db-roundtrip-cN`: plain child tasks on Swift's cooperative pool (what every caller gets by default);
@@ -13,9 +14,10 @@ enum DatabaseRoundTripBench {
     static func run(_ arguments: BenchArguments, configuration: PostgresConfiguration) async throws {
         let seconds = Double(arguments.int("seconds", default: 5))
         // One loop per task of the largest run, made once: a loop's thread lives as long as the process.
-        let loops = (0..<4).map { _ in PostgresEventLoop() }
+        let concurrencies = arguments.values["concurrency"].flatMap(Int.init).map { [$0] } ?? [1, 4]
+        let loops = (0..<(concurrencies.max() ?? 1)).map { _ in PostgresEventLoop() }
         for onLoops in [false, true] {
-            for concurrency in [1, 4] {
+            for concurrency in concurrencies {
                 let perSecond = try await measure(
                     configuration: configuration,
                     concurrency: concurrency,
