@@ -39,8 +39,8 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
 
     private struct KindHandles: Sendable {
         var finished: [JobOutcome: Counter]
-        var runDuration: DurationHistogram
-        var wait: DurationHistogram
+        var runDuration: HistogramSeries
+        var wait: HistogramSeries
     }
 
     private let registry: MetricsRegistry
@@ -50,7 +50,7 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
     private let depth: [JobState: Gauge]
     private let oldestReadyAge: Gauge
     private let claimedTotal: Counter
-    private let claimSize: ValueHistogram
+    private let claimSize: HistogramSeries
     private let rescuedTotal: Counter
     private let lastPollSuccess: Gauge
 

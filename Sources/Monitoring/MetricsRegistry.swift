@@ -41,7 +41,8 @@ public final class MetricsRegistry: Sendable {
         var valueBuckets: [Double] = []
     }
 
-    /// The underlying swift-prometheus registry (rendering goes through ``render()`` so pre-scrape hooks run).
+    /// The underlying swift-prometheus registry for counters, gauges and swift-metrics metrics (rendering goes
+    /// through ``render()`` so pre-scrape hooks run and histograms are included).
     public let prometheus: PrometheusCollectorRegistry
     /// A fresh registry, never rendered, for one definition that conflicts with an earlier one (a shared one could
     /// trap on conflicts among the conflicting definitions themselves).
@@ -49,6 +50,8 @@ public final class MetricsRegistry: Sendable {
     private let definitions = Mutex<[String: Definition]>([:])
     private let conflictNames = Mutex<[String]>([])
     private let hooks = Mutex<[@Sendable () -> Void]>([])
+    /// Histogram families, rendered by this registry rather than swift-prometheus (see ``HistogramSeries``).
+    private let histogramFamilies = Mutex<[String: HistogramFamily]>([:])
     /// Serializes scrapes (hooks, then emission); holds the last output size to pre-size the next buffer.
     private let scrapes = ScrapeCoalescer()
     private let logger: Logger
@@ -98,25 +101,16 @@ public final class MetricsRegistry: Sendable {
         help: String,
         labels: [String: String] = [:],
         buckets: [Duration]
-    ) -> DurationHistogram {
+    ) -> HistogramSeries {
         let requested = Definition(
             kind: .durationHistogram,
             help: help,
             labelNames: labels.keys.sorted(),
             durationBuckets: buckets
         )
-        guard let definition = self.admit(name, requested) else {
-            return self.quarantine.makeDurationHistogram(
-                descriptor: Self.descriptor(name, help),
-                labels: Self.sortedLabels(labels),
-                buckets: buckets
-            )
-        }
-        return self.prometheus.makeDurationHistogram(
-            descriptor: Self.descriptor(name, definition.help),
-            labels: Self.sortedLabels(labels),
-            buckets: definition.durationBuckets
-        )
+        let definition = self.admit(name, requested)
+        return self.histogram(
+            name, definition, requested, labels, bounds: { $0.durationBuckets.map(HistogramBound.init) })
     }
 
     /// A histogram series of family `name` observing plain values; creates the family on first use. `buckets` are the
@@ -126,25 +120,37 @@ public final class MetricsRegistry: Sendable {
         help: String,
         labels: [String: String] = [:],
         buckets: [Double]
-    ) -> ValueHistogram {
+    ) -> HistogramSeries {
         let requested = Definition(
             kind: .valueHistogram,
             help: help,
             labelNames: labels.keys.sorted(),
             valueBuckets: buckets
         )
-        guard let definition = self.admit(name, requested) else {
-            return self.quarantine.makeValueHistogram(
-                descriptor: Self.descriptor(name, help),
-                labels: Self.sortedLabels(labels),
-                buckets: buckets
-            )
+        let definition = self.admit(name, requested)
+        return self.histogram(name, definition, requested, labels, bounds: { $0.valueBuckets.map(HistogramBound.init) })
+    }
+
+    /// The series of an admitted histogram definition (its family created on first use), or, when `definition` is
+    /// nil (refused), a series of `requested` that is never rendered.
+    private func histogram(
+        _ name: String,
+        _ definition: Definition?,
+        _ requested: Definition,
+        _ labels: [String: String],
+        bounds: (Definition) -> [HistogramBound]
+    ) -> HistogramSeries {
+        let sorted = Self.sortedLabels(labels)
+        guard let definition else {
+            return HistogramSeries(name: name, labels: sorted, bounds: bounds(requested))
         }
-        return self.prometheus.makeValueHistogram(
-            descriptor: Self.descriptor(name, definition.help),
-            labels: Self.sortedLabels(labels),
-            buckets: definition.valueBuckets
-        )
+        let family = self.histogramFamilies.withLock { families in
+            if let existing = families[name] { return existing }
+            let created = HistogramFamily(name: name, help: definition.help, bounds: bounds(definition))
+            families[name] = created
+            return created
+        }
+        return family.series(labels: sorted)
     }
 
     /// Names whose later definition contradicted the first one (see the type's documentation), in order.
@@ -242,6 +248,9 @@ public final class MetricsRegistry: Sendable {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(sizeHint + sizeHint / 8)
             self.prometheus.emit(into: &buffer)
+            for family in self.histogramFamilies.withLock({ Array($0.values) }) {
+                family.emit(into: &buffer)
+            }
             return buffer
         }
     }

@@ -27,7 +27,7 @@ public final class PoolMetrics: PostgresPoolObserver {
     private let inUse: Gauge
     private let waiting: Gauge
     private let maximum: Gauge
-    private let acquireWait: DurationHistogram
+    private let acquireWait: HistogramSeries
     private let errors: [PostgresPoolEvent: Counter]
     private let source = Mutex<(@Sendable () -> PostgresPoolStatistics)?>(nil)
 

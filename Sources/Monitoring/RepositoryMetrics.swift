@@ -37,15 +37,15 @@ public final class RepositoryMetrics: RepositoryObserver {
     }
 
     private struct OperationHandles: Sendable {
-        var success: DurationHistogram
-        var failure: DurationHistogram
+        var success: HistogramSeries
+        var failure: HistogramSeries
         /// Indexed like `RepositoryErrorClass.allCases`.
         var failures: [Counter]
     }
 
     private struct TransactionHandles: Sendable {
         var count: Counter
-        var duration: DurationHistogram
+        var duration: HistogramSeries
     }
 
     private let registry: MetricsRegistry
@@ -117,7 +117,7 @@ public final class RepositoryMetrics: RepositoryObserver {
     }
 
     private func makeHandles(_ key: OperationKey) -> OperationHandles {
-        func histogram(_ outcome: String) -> DurationHistogram {
+        func histogram(_ outcome: String) -> HistogramSeries {
             self.registry.durationHistogram(
                 "slotworker_repository_operation_duration_seconds",
                 help: "Duration of repository operations, by repository, operation and outcome (success or failure).",

@@ -101,4 +101,38 @@ struct MetricsRegistryTests {
         let labels = parsed.first { ($0[2] as? String) == "demo_escaped" }?[3] as? [String: String]
         #expect(labels == ["value": awkward])
     }
+
+    @Test("histograms: a value equal to a bound counts in it, buckets are cumulative, labels and help escaped")
+    func histogramExposition() throws {
+        let registry = makeRegistry()
+        let awkward = "say \"hi\"\\path\nline two"
+        let durations = registry.durationHistogram(
+            "demo_wait_seconds",
+            help: "Waits \\ with a\nsecond line.",
+            labels: ["queue": awkward],
+            buckets: [.microseconds(100), .milliseconds(2500), .seconds(5)]
+        )
+        durations.record(.microseconds(100))
+        durations.record(.milliseconds(3))
+        durations.record(.seconds(60))
+        let plain = registry.valueHistogram("demo_batch_size", help: "Batches.", buckets: [1, 10])
+        plain.record(Double(10))
+        let text = registry.renderString()
+        #expect(text.contains("# HELP demo_wait_seconds Waits \\\\ with a\\nsecond line.\n"))
+        #expect(text.contains(#"demo_wait_seconds_bucket{queue="say \"hi\"\\path\nline two",le="0.0001"} 1"#))
+        #expect(text.contains(#"demo_wait_seconds_bucket{queue="say \"hi\"\\path\nline two",le="2.5"} 2"#))
+        #expect(text.contains(#"demo_wait_seconds_bucket{queue="say \"hi\"\\path\nline two",le="5.0"} 2"#))
+        #expect(text.contains(#"demo_wait_seconds_bucket{queue="say \"hi\"\\path\nline two",le="+Inf"} 3"#))
+        #expect(text.contains(#"demo_wait_seconds_count{queue="say \"hi\"\\path\nline two"} 3"#))
+        #expect(text.contains("demo_batch_size_bucket{le=\"10.0\"} 1\ndemo_batch_size_bucket{le=\"+Inf\"} 1\n"))
+        #expect(text.contains("demo_batch_size_sum 10.0\ndemo_batch_size_count 1\n"))
+        let exposition = try Exposition(text)
+        let sum = try #require(exposition.value("demo_wait_seconds_sum", ["queue": awkward]))
+        #expect(abs(sum - 60.0031) < 1e-9)
+        #expect(exposition.helps["demo_wait_seconds"] == #"Waits \\ with a\nsecond line."#)
+        try expectPromtoolAccepts(text)
+        let parsed = try parseWithPythonClient(text)
+        let labels = parsed.first { ($0[2] as? String) == "demo_wait_seconds_count" }?[3] as? [String: String]
+        #expect(labels == ["queue": awkward])
+    }
 }
