@@ -9,18 +9,19 @@ import Synchronization
 /// libpq's ordinary calls block the calling thread until the server answers, and Swift's cooperative pool has one
 /// thread per core, so a blocking call there would stall unrelated tasks. This connection therefore uses libpq's
 /// non-blocking API: the caller's thread only builds and queues the statement (`PQsendQueryParams` and friends in
-/// non-blocking mode, then `PQflush`), which never waits for the network. The awaiting task then suspends, and
-/// ``PostgresEventLoop``'s thread wakes when the socket is readable, lets libpq parse what arrived
-/// (`PQconsumeInput`, `PQisBusy`, `PQgetResult`) and resumes the task with the results. No thread ever waits for
-/// the server: a slow statement holds a socket, not a thread. Only opening a connection (`PQconnectdbParams`)
-/// blocks, and it runs on a Dispatch thread of its own.
+/// non-blocking mode, then `PQflush`) and reads whatever answer has already arrived (`PQconsumeInput`, which never
+/// waits), once right away and once more after letting other ready tasks run (`Task.yield()`). Under load the answer
+/// is usually there by then. Otherwise the task suspends, and ``PostgresEventLoop``'s thread wakes when the socket is
+/// readable, lets libpq parse what arrived (`PQconsumeInput`, `PQisBusy`, `PQgetResult`) and resumes the task with
+/// the results. No thread ever waits for the server: a slow statement holds a socket, not a thread. Only opening a
+/// connection (`PQconnectdbParams`) blocks, and it runs on a Dispatch thread of its own.
 ///
 /// ## Ownership
 /// A connection serves one caller at a time (the pool lends it out exclusively). A second call while one is in
 /// flight fails with ``PostgresError/Kind-swift.enum/misuse`` instead of corrupting the protocol.
 /// `@unchecked Sendable` invariant: the `PGconn` and `preparedStatements` are touched only by the single call in
 /// flight (guarded by `busy`), on the caller's thread or, while the caller is suspended, on the event loop's thread;
-/// `broken` and `closed` are atomic; the `PGcancel` handle is thread-safe by libpq's contract.
+/// `broken`, `closed` and `runningStatement` are atomic; the `PGcancel` handle is thread-safe by libpq's contract.
 ///
 /// ## Cancellation
 /// Cancelling the awaiting task sends a cancel request to the server for the statement in flight; the call then
@@ -32,7 +33,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private let broken = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
     private let busy = Atomic<Bool>(false)
-    private let runningStatement = Mutex<UInt64>(0)
+    private let runningStatement = Atomic<UInt64>(0)
     private var statementCounter: UInt64 = 0
     private var preparedStatements: [String: String] = [:]
     /// The configuration this connection was opened with (for error context and reconnects).
@@ -157,8 +158,9 @@ public final class PostgresConnection: @unchecked Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    /// Sends one request with `send` (a `PQsend…` call, on the caller's thread) and suspends until every result
-    /// of it has arrived (collected on the event loop's thread). Wires task cancellation to `PQcancel`.
+    /// Sends one request with `send` (a `PQsend…` call, on the caller's thread) and returns once every result of
+    /// it has arrived: read on the caller's thread when it is already there, otherwise after waiting on the event
+    /// loop. Wires task cancellation to `PQcancel`.
     ///
     /// - Returns: the results in order, every one a success; the caller must `clear()` them.
     /// - Throws: the classified ``PostgresError`` of the first failed result (all results are freed then).
@@ -167,17 +169,19 @@ public final class PostgresConnection: @unchecked Sendable {
         cancellable: Bool = true,
         send: (OpaquePointer) -> Int32
     ) async throws -> PostgresResults {
-        let ticket = runningStatement.withLock { value -> UInt64 in
-            value &+= 1
-            return value
-        }
+        let ticket = runningStatement.wrappingAdd(1, ordering: .relaxed).newValue
         let results: PostgresResults = try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { continuation in
-                guard send(connection) == 1 else {
-                    continuation.resume(throwing: connectionError(operation: operation))
-                    return
-                }
-                advance(PendingRequest(continuation: continuation, operation: operation))
+            guard send(connection) == 1 else { throw connectionError(operation: operation) }
+            let request = PendingRequest(operation: operation)
+            // Under load the answer is often there right after sending (the backend ran while this thread was
+            // preempted), or after the other ready tasks had their turn; either way it is read here, without a
+            // wait on the event loop and the two thread wake-ups that costs.
+            if let outcome = step(request) { return try outcome.get() }
+            await Task.yield()
+            if let outcome = step(request) { return try outcome.get() }
+            return try await withUnsafeThrowingContinuation { continuation in
+                request.continuation = continuation
+                wait(request)
             }
         } onCancel: {
             if cancellable { self.cancelIfRunning(ticket) }
@@ -191,44 +195,47 @@ public final class PostgresConnection: @unchecked Sendable {
         return results
     }
 
-    /// Moves a sent request forward as far as the socket allows: flushes what libpq still holds, collects results
-    /// that have arrived, and otherwise asks the event loop to call again when the socket is ready. Runs on the
-    /// caller's thread first, then on the loop's thread; never blocks.
-    private func advance(_ request: PendingRequest) {
-        // Wait on the loop this thread belongs to, so a task running on a loop is resumed there without a hop.
-        let loop = PostgresEventLoop.current ?? .shared
+    /// Moves a sent request forward as far as the socket allows without waiting: flushes what libpq still holds,
+    /// reads what has arrived and collects complete results.
+    ///
+    /// - Returns: the outcome once the request is finished, nil while it must wait for its socket.
+    private func step(_ request: PendingRequest) -> Result<PostgresResults, any Error>? {
         if !request.flushed {
             switch PQflush(connection) {
-            case 0:
-                request.flushed = true
-            case 1:
-                // The socket's send buffer is full. Wait until it drains, reading meanwhile so the server, which may
-                // be blocked writing to us, can make progress (libpq's documented non-blocking protocol).
-                loop.wait(for: [.readable, .writable], on: socket) { [self] readiness in
-                    if readiness.contains(.readable) { PQconsumeInput(connection) }
-                    advance(request)
-                }
-                return
+            case 0: request.flushed = true
+            case 1: return nil
             default:
-                request.finish(.failure(connectionError(operation: request.operation)))
-                return
+                request.results.clear()
+                return .failure(connectionError(operation: request.operation))
             }
         }
-        // Read what has arrived before asking the loop to wait: right after sending, the answer is often already
-        // there (sending woke the backend, which ran while this thread was preempted), and then the request
-        // completes without a wait or a thread hop. A failed read marks the connection bad; PQisBusy then turns
-        // false and PQgetResult reports it.
+        // A failed read marks the connection bad; PQisBusy then turns false and PQgetResult reports it.
         PQconsumeInput(connection)
         // PQisBusy is false once a complete result is buffered, or when the connection broke (PQgetResult then
         // returns the error as a result).
         while PQisBusy(connection) == 0 {
-            guard let result = PQgetResult(connection) else {
-                request.finish(.success(request.results))
-                return
-            }
+            guard let result = PQgetResult(connection) else { return .success(request.results) }
             request.results.pointers.append(result)
         }
-        loop.wait(for: .readable, on: socket) { [self] _ in advance(request) }
+        return nil
+    }
+
+    /// Waits for the request's socket on an event loop, steps the request on each wake-up and resumes its
+    /// continuation once it is finished. Never blocks.
+    private func wait(_ request: PendingRequest) {
+        if let outcome = step(request) {
+            request.continuation?.resume(with: outcome)
+            return
+        }
+        // Wait on the loop this thread belongs to, so a task running on a loop is resumed there without a hop.
+        let loop = PostgresEventLoop.current ?? .shared
+        // While unflushed, the socket's send buffer is full: wait until it drains, reading meanwhile so the server,
+        // which may be blocked writing to us, can make progress (libpq's documented non-blocking protocol).
+        let readiness: PostgresEventLoop.Readiness = request.flushed ? .readable : [.readable, .writable]
+        loop.wait(for: readiness, on: socket) { [self] ready in
+            if !request.flushed, ready.contains(.readable) { PQconsumeInput(connection) }
+            wait(request)
+        }
     }
 
     /// The error libpq reports for a failed send or flush; marks the connection broken when it is.
@@ -244,7 +251,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func cancelIfRunning(_ ticket: UInt64) {
-        guard let cancelHandle, runningStatement.withLock({ $0 == ticket }) else { return }
+        guard let cancelHandle, runningStatement.load(ordering: .relaxed) == ticket else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
     }
@@ -324,22 +331,16 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 }
 
-/// A request in flight: the awaiting continuation (resumed exactly once, by ``finish(_:)``) and the results gathered
-/// so far. Touched by one thread at a time (the caller's until it suspends, then the loop's), which is the
+/// A request in flight: the results gathered so far and, once it had to wait, the awaiting continuation (resumed
+/// exactly once). Touched by one thread at a time (the caller's until it suspends, then the loop's), which is the
 /// `@unchecked Sendable` invariant.
 private final class PendingRequest: @unchecked Sendable {
-    let continuation: UnsafeContinuation<PostgresResults, any Error>
     let operation: String
+    var continuation: UnsafeContinuation<PostgresResults, any Error>?
     var flushed = false
     var results = PostgresResults()
 
-    init(continuation: UnsafeContinuation<PostgresResults, any Error>, operation: String) {
-        self.continuation = continuation
+    init(operation: String) {
         self.operation = operation
-    }
-
-    func finish(_ outcome: Result<PostgresResults, any Error>) {
-        if case .failure = outcome { results.clear() }
-        continuation.resume(with: outcome)
     }
 }
