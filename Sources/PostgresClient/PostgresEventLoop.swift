@@ -110,6 +110,10 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
         let failure = UInt32(EPOLLERR.rawValue | EPOLLHUP.rawValue)
         while true {
             runJobs()
+            // With jobs ready, look at the sockets only when some wait is pending (no system call otherwise: a task
+            // that yields on its own loop runs again at once). Remote jobs are drained by every runJobs, and a
+            // wake-up left in the eventfd is read the next time the loop sleeps.
+            if !localJobs.isEmpty, callbacks.withLock({ $0.isEmpty }) { continue }
             let timeout: Int32 = localJobs.isEmpty ? -1 : 0
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, capacity, timeout) }
             if count < 0 {

@@ -142,7 +142,6 @@ public final class PostgresPool: Sendable {
     /// Borrows a connection; pair every successful call with exactly one ``release(_:)``.
     /// Prefer ``withConnection(_:)``; this form exists for scopes that must tell acquire failures from body failures.
     public func acquire() async throws -> PostgresConnection {
-        let start = ContinuousClock.now
         let plan = try state.withLock { state -> Plan in
             if state.isClosed {
                 throw PostgresError(.poolClosed, message: "pool closed", operation: "acquire")
@@ -162,6 +161,7 @@ public final class PostgresPool: Sendable {
             observer?.didAcquire(wait: .zero)
             return connection
         case .open:
+            let start = ContinuousClock.now
             do {
                 let connection = try await PostgresConnection.connect(configuration)
                 state.withLock {
@@ -176,6 +176,7 @@ public final class PostgresPool: Sendable {
                 throw error
             }
         case .wait:
+            let start = ContinuousClock.now
             let connection = try await waitForConnection(since: start)
             observer?.didAcquire(wait: ContinuousClock.now - start)
             return connection

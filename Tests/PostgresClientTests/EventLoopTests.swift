@@ -56,6 +56,40 @@ struct EventLoopTests {
         #expect(queriesDone < firstSleeperDone)
     }
 
+    /// A task that keeps yielding on a loop (always a job ready) starves neither the sockets nor other threads'
+    /// jobs: a query on the same loop and a job enqueued from outside both finish while it spins.
+    @Test func yieldingTaskStarvesNothing() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
+        let loop = PostgresEventLoop()
+        let done = Counter()
+        let spinnerSawBoth = try await withThrowingTaskGroup(of: Bool?.self) { group in
+            group.addTask(executorPreference: loop) {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while done.value < 2 {
+                    if ContinuousClock.now > deadline { return false }
+                    await Task.yield()
+                }
+                return true
+            }
+            group.addTask(executorPreference: loop) {
+                for _ in 0..<20 { _ = try await pool.query("SELECT pg_sleep(0.01)") }
+                done.increment()
+                return nil
+            }
+            group.addTask {
+                // Started from the cooperative pool: this task's jobs reach the loop from another thread.
+                try await withTaskExecutorPreference(loop) {
+                    try await Task.sleep(for: .milliseconds(50))
+                    #expect(PostgresEventLoop.current === loop)
+                }
+                done.increment()
+                return nil
+            }
+            return try await group.compactMap { $0 }.reduce(true) { $0 && $1 }
+        }
+        #expect(spinnerSawBoth)
+    }
+
     /// Values larger than a socket's initial send buffer travel both ways (the request may need several flushes as
     /// the socket drains, the answer several reads), on the shared loop and on a loop of the task's own.
     @Test(arguments: [false, true])
