@@ -19,7 +19,7 @@ import Synchronization
 /// | `process_virtual_memory_bytes` | `/proc/self/stat` vsize |
 /// | `process_start_time_seconds` | `/proc/self/stat` starttime ÷ clock ticks + `btime` of `/proc/stat` |
 /// | `process_open_fds` | entries of `/proc/self/fd` |
-/// | `process_max_fds` | soft "Max open files" of `/proc/self/limits` |
+/// | `process_max_fds` | soft `RLIMIT_NOFILE` (`getrlimit(2)`, the "Max open files" of `/proc/self/limits`) |
 ///
 /// On systems without `/proc` the values stay 0. Reading costs a few system calls per scrape and never blocks on
 /// anything but procfs.
@@ -86,7 +86,7 @@ public final class ProcessMetrics: Sendable {
         if let open = Self.countDirectoryEntries("/proc/self/fd") {
             self.openFDs.set(to: Double(open))
         }
-        if let limit = Self.readProcFile("/proc/self/limits").flatMap(Self.parseMaxOpenFiles) {
+        if let limit = Self.maxOpenFiles() {
             self.maxFDs.set(to: Double(limit))
         }
     }
@@ -121,13 +121,11 @@ public final class ProcessMetrics: Sendable {
         return nil
     }
 
-    /// Parses the soft limit of "Max open files" in `/proc/<pid>/limits` (nil when unlimited or missing).
-    static func parseMaxOpenFiles(_ text: String) -> Int? {
-        for line in text.split(separator: "\n") where line.hasPrefix("Max open files") {
-            let columns = line.dropFirst("Max open files".count).split(separator: " ")
-            return columns.first.flatMap { Int($0) }
-        }
-        return nil
+    /// The soft limit on open files (nil when unlimited, `RLIM_INFINITY`, or unknown).
+    static func maxOpenFiles() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return nil }
+        return Int(clamping: limit.rlim_cur)
     }
 
     /// Reads a whole (procfs) file; procfs reports size 0, so it reads until end of file.
