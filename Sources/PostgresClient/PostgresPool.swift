@@ -10,6 +10,10 @@ import Synchronization
 /// - A connection that broke during a call (terminated backend, server restart) is discarded when it comes back;
 ///   the failed call reports `.connectionLost` and the next call gets a fresh connection.
 /// - Waiting callers are served in FIFO order; cancelling a waiting task ends its wait with `CancellationError`.
+/// - A thread that acquires gets the idle connection it gave back last, if there is one (otherwise the one given
+///   back last by any thread). A thread thus keeps talking to the same backends, so the kernel can run each backend
+///   next to its client instead of waking it across CPUs: with 4 tasks on 2 cores, `SELECT 1` round trips rose by
+///   17% on the cooperative pool and 19% on event loops (`db-roundtrip`, alternating rounds with and without it).
 ///
 /// `withConnection` is the only way to borrow a connection, so a connection can never escape its scope.
 public final class PostgresPool: Sendable {
@@ -30,8 +34,14 @@ public final class PostgresPool: Sendable {
         let continuation: CheckedContinuation<PostgresConnection, any Error>
     }
 
+    /// An idle connection and the thread that gave it back.
+    private struct Idle {
+        let connection: PostgresConnection
+        let releasedBy: pthread_t
+    }
+
     private struct State {
-        var idle: [PostgresConnection] = []
+        var idle: [Idle] = []
         var inUse = 0
         var opening = 0
         var waiters: [Waiter] = []
@@ -39,6 +49,15 @@ public final class PostgresPool: Sendable {
         var isClosed = false
 
         var total: Int { idle.count + inUse + opening }
+
+        /// Takes the idle connection the calling thread gave back last, else the one given back last by any thread.
+        mutating func takeIdle() -> PostgresConnection? {
+            let thread = pthread_self()
+            if let index = idle.lastIndex(where: { $0.releasedBy == thread }) {
+                return idle.remove(at: index).connection
+            }
+            return idle.popLast()?.connection
+        }
     }
 
     public let configuration: PostgresConfiguration
@@ -122,7 +141,7 @@ public final class PostgresPool: Sendable {
                 state.idle = []
                 state.waiters = []
             }
-            return (state.idle, state.waiters)
+            return (state.idle.map(\.connection), state.waiters)
         }
         for waiter in waiters {
             waiter.continuation.resume(
@@ -146,7 +165,7 @@ public final class PostgresPool: Sendable {
             if state.isClosed {
                 throw PostgresError(.poolClosed, message: "pool closed", operation: "acquire")
             }
-            if let connection = state.idle.popLast() {
+            if let connection = state.takeIdle() {
                 state.inUse += 1
                 return .use(connection)
             }
@@ -192,7 +211,7 @@ public final class PostgresPool: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 let enqueued = state.withLock { state -> Bool in
                     // A connection may have come back between planning and now.
-                    if let connection = state.idle.popLast() {
+                    if let connection = state.takeIdle() {
                         state.inUse += 1
                         continuation.resume(returning: connection)
                         return false
@@ -253,7 +272,7 @@ public final class PostgresPool: Sendable {
                 return state.waiters.removeFirst()
             }
             state.inUse -= 1
-            if !state.isClosed { state.idle.append(connection) }
+            if !state.isClosed { state.idle.append(Idle(connection: connection, releasedBy: pthread_self())) }
             return nil
         }
         waiter?.continuation.resume(returning: connection)
@@ -270,7 +289,7 @@ public final class PostgresPool: Sendable {
                 switch result {
                 case .success(let connection):
                     if state.waiters.isEmpty {
-                        state.idle.append(connection)
+                        state.idle.append(Idle(connection: connection, releasedBy: pthread_self()))
                         return nil
                     }
                     state.inUse += 1

@@ -33,6 +33,26 @@ struct PoolTests {
         #expect(pool.statistics().idle <= 4)
     }
 
+    /// A thread gets back the connection it gave back last, not merely the last one given back (two event loops
+    /// are two known threads).
+    @Test func threadsGetBackTheirOwnConnections() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 2)
+        let loopA = PostgresEventLoop()
+        let loopB = PostgresEventLoop()
+        let first = try await Task(executorPreference: loopA) { try await pool.acquire() }.value
+        let second = try await Task(executorPreference: loopB) { try await pool.acquire() }.value
+        #expect(first !== second)
+        await Task(executorPreference: loopA) { pool.release(first) }.value
+        await Task(executorPreference: loopB) { pool.release(second) }.value
+        // The idle list is [first (loop A), second (loop B)]: last-in-first-out alone would hand loop A `second`.
+        let againA = try await Task(executorPreference: loopA) { try await pool.acquire() }.value
+        let againB = try await Task(executorPreference: loopB) { try await pool.acquire() }.value
+        #expect(againA === first)
+        #expect(againB === second)
+        pool.release(againA)
+        pool.release(againB)
+    }
+
     @Test func terminatedBackendIsReplacedAfterOneClearFailure() async throws {
         let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
         let pid = try await pool.query("SELECT pg_backend_pid() AS pid")[0].decode("pid", as: Int.self)
