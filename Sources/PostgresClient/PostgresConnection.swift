@@ -10,11 +10,11 @@ import Synchronization
 /// thread per core, so a blocking call there would stall unrelated tasks. This connection therefore uses libpq's
 /// non-blocking API: the caller's thread only builds and queues the statement (`PQsendQueryParams` and friends in
 /// non-blocking mode, then `PQflush`) and reads whatever answer has already arrived (`PQconsumeInput`, which never
-/// waits), once right away and once more after letting other ready tasks run (`Task.yield()`). Under load the answer
-/// is usually there by then. Otherwise the task suspends, and ``PostgresEventLoop``'s thread wakes when the socket is
-/// readable, lets libpq parse what arrived (`PQconsumeInput`, `PQisBusy`, `PQgetResult`) and resumes the task with
-/// the results. No thread ever waits for the server: a slow statement holds a socket, not a thread. Only opening a
-/// connection (`PQconnectdbParams`) blocks, and it runs on a Dispatch thread of its own.
+/// waits). Under load the answer is often there by then. Otherwise the task suspends, and ``PostgresEventLoop``'s
+/// thread wakes when the socket is readable, lets libpq parse what arrived (`PQconsumeInput`, `PQisBusy`,
+/// `PQgetResult`) and resumes the task with the results. No thread ever waits for the server: a slow statement holds
+/// a socket, not a thread. Only opening a connection (`PQconnectdbParams`) blocks, and it runs on a Dispatch thread
+/// of its own.
 ///
 /// ## Ownership
 /// A connection serves one caller at a time (the pool lends it out exclusively). A second call while one is in
@@ -173,11 +173,9 @@ public final class PostgresConnection: @unchecked Sendable {
         let results: PostgresResults = try await withTaskCancellationHandler {
             guard send(connection) == 1 else { throw connectionError(operation: operation) }
             let request = PendingRequest(operation: operation)
-            // Under load the answer is often there right after sending (the backend ran while this thread was
-            // preempted), or after the other ready tasks had their turn; either way it is read here, without a
-            // wait on the event loop and the two thread wake-ups that costs.
-            if let outcome = step(request) { return try outcome.get() }
-            await Task.yield()
+            // Under load the answer is often there right after sending (sending woke the backend, which ran while
+            // this thread was preempted); then it is read here, without a wait on the event loop and the two thread
+            // wake-ups that costs.
             if let outcome = step(request) { return try outcome.get() }
             return try await withUnsafeThrowingContinuation { continuation in
                 request.continuation = continuation
