@@ -12,8 +12,8 @@ import Synchronization
 /// - Waiting callers are served in FIFO order; cancelling a waiting task ends its wait with `CancellationError`.
 /// - A thread that acquires gets the idle connection it gave back last, if there is one (otherwise the one given
 ///   back last by any thread). A thread thus keeps talking to the same backends, so the kernel can run each backend
-///   next to its client instead of waking it across CPUs: with 4 tasks on 2 cores, `SELECT 1` round trips rose by
-///   17% on the cooperative pool and 19% on event loops (`db-roundtrip`, alternating rounds with and without it).
+///   next to its client instead of waking it across CPUs: with 4 tasks on 2 cores, `SELECT 1` round trips from
+///   tasks on event loops rose by 19% (`db-roundtrip`, alternating rounds with and without it).
 ///
 /// `withConnection` is the only way to borrow a connection, so a connection can never escape its scope.
 public final class PostgresPool: Sendable {
