@@ -10,11 +10,12 @@ import Synchronization
 /// thread per core, so a blocking call there would stall unrelated tasks. This connection therefore uses libpq's
 /// non-blocking API: the caller's thread only builds and queues the statement (`PQsendQueryParams` and friends in
 /// non-blocking mode, then `PQflush`) and reads whatever answer has already arrived (`PQconsumeInput`, which never
-/// waits). Under load the answer is often there by then. Otherwise the task suspends, and ``PostgresEventLoop``'s
-/// thread wakes when the socket is readable, lets libpq parse what arrived (`PQconsumeInput`, `PQisBusy`,
-/// `PQgetResult`) and resumes the task with the results. No thread ever waits for the server: a slow statement holds
-/// a socket, not a thread. Only opening a connection (`PQconnectdbParams`) blocks, and it runs on a Dispatch thread
-/// of its own.
+/// waits). Under load the answer is often there by then, and the statement completes without suspending (a task
+/// doing that for over 10 ms yields, see ``CooperativeBudget``). Otherwise the task suspends, and
+/// ``PostgresEventLoop``'s thread wakes when the socket is readable, lets libpq parse what arrived
+/// (`PQconsumeInput`, `PQisBusy`, `PQgetResult`) and resumes the task with the results. No thread ever waits for
+/// the server: a slow statement holds a socket, not a thread. Only opening a connection (`PQconnectdbParams`)
+/// blocks, and it runs on a Dispatch thread of its own.
 ///
 /// ## Ownership
 /// A connection serves one caller at a time (the pool lends it out exclusively). A second call while one is in
@@ -176,7 +177,11 @@ public final class PostgresConnection: @unchecked Sendable {
             // Under load the answer is often there right after sending (sending woke the backend, which ran while
             // this thread was preempted); then it is read here, without a wait on the event loop and the two thread
             // wake-ups that costs.
-            if let outcome = step(request) { return try outcome.get() }
+            if let outcome = step(request) {
+                await CooperativeBudget.spend()
+                return try outcome.get()
+            }
+            CooperativeBudget.release()
             return try await withUnsafeThrowingContinuation { continuation in
                 request.continuation = continuation
                 wait(request)
@@ -218,13 +223,9 @@ public final class PostgresConnection: @unchecked Sendable {
         return nil
     }
 
-    /// Waits for the request's socket on an event loop, steps the request on each wake-up and resumes its
-    /// continuation once it is finished. Never blocks.
+    /// Waits for the request's socket on an event loop (the request was just stepped and could not finish), steps
+    /// the request on each wake-up and resumes its continuation once it is finished. Never blocks.
     private func wait(_ request: PendingRequest) {
-        if let outcome = step(request) {
-            request.continuation?.resume(with: outcome)
-            return
-        }
         // Wait on the loop this thread belongs to, so a task running on a loop is resumed there without a hop.
         let loop = PostgresEventLoop.current ?? .shared
         // While unflushed, the socket's send buffer is full: wait until it drains, reading meanwhile so the server,
@@ -232,7 +233,11 @@ public final class PostgresConnection: @unchecked Sendable {
         let readiness: PostgresEventLoop.Readiness = request.flushed ? .readable : [.readable, .writable]
         loop.wait(for: readiness, on: socket) { [self] ready in
             if !request.flushed, ready.contains(.readable) { PQconsumeInput(connection) }
-            wait(request)
+            if let outcome = step(request) {
+                request.continuation?.resume(with: outcome)
+            } else {
+                wait(request)
+            }
         }
     }
 

@@ -161,3 +161,40 @@ struct EventLoopTests {
         #expect(newPID != pid)
     }
 }
+
+@Suite("Cooperative budget")
+struct CooperativeBudgetTests {
+    /// A task that only ever calls `spend()` (as a loop of statements that complete without suspending does) still
+    /// lets another task on the same single thread run, within a few slices.
+    @Test func spendingTaskLetsOthersRun() async throws {
+        let loop = PostgresEventLoop()
+        let started = Counter()
+        let other = Counter()
+        let spins = try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask(executorPreference: loop) {
+                started.increment()
+                let deadline = ContinuousClock.now + .seconds(5)
+                var spins = 0
+                while other.value == 0, ContinuousClock.now < deadline {
+                    spins += 1
+                    await CooperativeBudget.spend()
+                }
+                return other.value == 0 ? nil : spins
+            }
+            // The other task reaches the loop only once the spinner holds it.
+            while started.value == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            group.addTask(executorPreference: loop) {
+                other.increment()
+                return nil
+            }
+            return try await group.compactMap { $0 }.reduce(0, max)
+        }
+        #expect(other.value == 1)
+        #expect(spins > 0, "the spinner never let the other task run")
+    }
+
+    @Test func sliceRule() {
+        #expect(!CooperativeBudget.isExhausted(since: 5_000_000, now: 14_999_999))
+        #expect(CooperativeBudget.isExhausted(since: 5_000_000, now: 15_000_000))
+    }
+}
