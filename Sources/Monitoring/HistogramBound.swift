@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// A histogram bucket's upper bound: the value observations are compared with, and its exposition text.
 struct HistogramBound: Sendable, Equatable {
     var value: Double
@@ -11,18 +13,13 @@ struct HistogramBound: Sendable, Equatable {
 
     /// A duration's bound in seconds, written exactly in decimal (`0.0001`, `2.5`, `5.0`).
     init(_ duration: Duration) {
-        self.value = Self.seconds(duration)
+        // `Duration.seconds` is also what `HistogramSeries.record(_:)` converts with, so a value equal to a bound
+        // lands in that bound's bucket.
+        self.value = duration.seconds
         let (seconds, attoseconds) = duration.components
         let digits = String(attoseconds)
         var fraction = String(repeating: "0", count: max(0, 18 - digits.count)) + digits
         while fraction.count > 1, fraction.last == "0" { fraction.removeLast() }
         self.text = "\(seconds).\(fraction)"
-    }
-
-    /// `duration` in seconds; recording and bounds use this one conversion, so a value equal to a bound lands in
-    /// that bound's bucket.
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

@@ -1,3 +1,4 @@
+import PostgresClient
 import Synchronization
 
 /// One histogram series (one label set of a family), rendered by ``MetricsRegistry`` itself.
@@ -59,7 +60,7 @@ public final class HistogramSeries: Sendable {
 
     /// Records one duration, in seconds.
     public func record(_ duration: Duration) {
-        record(HistogramBound.seconds(duration))
+        record(duration.seconds)
     }
 
     /// Appends the series' lines (buckets, sum, count) in text format 0.0.4. Holds the lock while writing, so the

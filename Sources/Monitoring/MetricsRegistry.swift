@@ -108,9 +108,7 @@ public final class MetricsRegistry: Sendable {
             labelNames: labels.keys.sorted(),
             durationBuckets: buckets
         )
-        let definition = self.admit(name, requested)
-        return self.histogram(
-            name, definition, requested, labels, bounds: { $0.durationBuckets.map(HistogramBound.init) })
+        return self.histogram(name, requested, labels) { $0.durationBuckets.map(HistogramBound.init) }
     }
 
     /// A histogram series of family `name` observing plain values; creates the family on first use. `buckets` are the
@@ -127,21 +125,19 @@ public final class MetricsRegistry: Sendable {
             labelNames: labels.keys.sorted(),
             valueBuckets: buckets
         )
-        let definition = self.admit(name, requested)
-        return self.histogram(name, definition, requested, labels, bounds: { $0.valueBuckets.map(HistogramBound.init) })
+        return self.histogram(name, requested, labels) { $0.valueBuckets.map(HistogramBound.init) }
     }
 
-    /// The series of an admitted histogram definition (its family created on first use), or, when `definition` is
-    /// nil (refused), a series of `requested` that is never rendered.
+    /// Admits `requested` and returns its series (the family created on first use, with the first definition's
+    /// help and buckets), or, when the definition is refused, a series of `requested` that is never rendered.
     private func histogram(
         _ name: String,
-        _ definition: Definition?,
         _ requested: Definition,
         _ labels: [String: String],
         bounds: (Definition) -> [HistogramBound]
     ) -> HistogramSeries {
         let sorted = Self.sortedLabels(labels)
-        guard let definition else {
+        guard let definition = self.admit(name, requested) else {
             return HistogramSeries(name: name, labels: sorted, bounds: bounds(requested))
         }
         let family = self.histogramFamilies.withLock { families in
