@@ -21,7 +21,7 @@ enum CooperativeBudget {
     }()
 
     /// Call when a statement completed without suspending: yields when this thread's slice is used up.
-    static func spend() async {
+    static nonisolated(nonsending) func spend() async {
         let now = monotonicNanoseconds()
         guard let last = lastRelease else {
             lastRelease = now

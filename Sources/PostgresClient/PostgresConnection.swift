@@ -90,7 +90,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - prepared: prepare the statement once per connection and reuse it (for hot queries with a fixed text).
     ///   - operation: a name for error context.
-    public func query(
+    public nonisolated(nonsending) func query(
         _ sql: String,
         _ binds: [any PostgresEncodable] = [],
         prepared: Bool = false,
@@ -127,7 +127,9 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// - Parameter cancellable: false for statements that must run to completion even when the task is
     ///   cancelled (`ROLLBACK`, `COMMIT`).
-    public func execute(_ sql: String, operation: String = "execute", cancellable: Bool = true) async throws {
+    public nonisolated(nonsending) func execute(_ sql: String, operation: String = "execute", cancellable: Bool = true)
+        async throws
+    {
         try begin(operation)
         defer { end() }
         try await roundTrip(operation: operation, cancellable: cancellable) { PQsendQuery($0, sql) }.clear()
@@ -165,29 +167,31 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// - Returns: the results in order, every one a success; the caller must `clear()` them.
     /// - Throws: the classified ``PostgresError`` of the first failed result (all results are freed then).
-    private func roundTrip(
+    private nonisolated(nonsending) func roundTrip(
         operation: String,
         cancellable: Bool = true,
         send: (OpaquePointer) -> Int32
     ) async throws -> PostgresResults {
         let ticket = runningStatement.wrappingAdd(1, ordering: .relaxed).newValue
-        let results: PostgresResults = try await withTaskCancellationHandler {
-            guard send(connection) == 1 else { throw connectionError(operation: operation) }
-            let request = PendingRequest(operation: operation)
-            // Under load the answer is often there right after sending (sending woke the backend, which ran while
-            // this thread was preempted); then it is read here, without a wait on the event loop and the two thread
-            // wake-ups that costs.
-            if let outcome = step(request) {
-                await CooperativeBudget.spend()
-                return try outcome.get()
-            }
+        guard send(connection) == 1 else { throw connectionError(operation: operation) }
+        let request = PendingRequest(operation: operation)
+        let results: PostgresResults
+        // Under load the answer is often there right after sending (sending woke the backend, which ran while this
+        // thread was preempted); then it is read here, without a wait on the event loop and the two thread wake-ups
+        // that costs, and there is nothing left to cancel.
+        if let outcome = step(request) {
+            await CooperativeBudget.spend()
+            results = try outcome.get()
+        } else {
             CooperativeBudget.release()
-            return try await withUnsafeThrowingContinuation { continuation in
-                request.continuation = continuation
-                wait(request)
+            results = try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { continuation in
+                    request.continuation = continuation
+                    wait(request)
+                }
+            } onCancel: {
+                if cancellable { self.cancelIfRunning(ticket) }
             }
-        } onCancel: {
-            if cancellable { self.cancelIfRunning(ticket) }
         }
         do {
             try results.pointers.forEach { try check($0, operation: operation) }
@@ -260,7 +264,9 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// The server-side name of `sql`, preparing it first on this connection if needed.
-    private func preparedName(for sql: String, types: [UInt32], operation: String) async throws -> String {
+    private nonisolated(nonsending) func preparedName(for sql: String, types: [UInt32], operation: String) async throws
+        -> String
+    {
         if let name = preparedStatements[sql] { return name }
         statementCounter += 1
         let name = "sw_\(statementCounter)"
@@ -305,6 +311,7 @@ public final class PostgresConnection: @unchecked Sendable {
         var columns: [String] = []
         var types: [UInt32] = []
         columns.reserveCapacity(columnCount)
+        types.reserveCapacity(columnCount)
         for column in 0..<columnCount {
             columns.append(String(cString: PQfname(result, Int32(column))))
             types.append(PQftype(result, Int32(column)))

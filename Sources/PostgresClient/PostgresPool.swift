@@ -82,8 +82,8 @@ public final class PostgresPool: Sendable {
     /// Borrows a connection for the duration of `body`. The connection returns to the pool when `body` ends,
     /// however it ends; a broken connection is discarded instead of reused. `body` must not leave a transaction
     /// open (use ``withTransaction(_:)`` or the Unit of Work).
-    public func withConnection<T>(
-        _ body: (PostgresConnection) async throws -> T
+    public nonisolated(nonsending) func withConnection<T>(
+        _ body: nonisolated(nonsending) (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await acquire()
         do {
@@ -97,7 +97,7 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs one statement on a pooled connection.
-    public func query(
+    public nonisolated(nonsending) func query(
         _ sql: String,
         _ binds: [any PostgresEncodable] = [],
         prepared: Bool = false,
@@ -107,7 +107,9 @@ public final class PostgresPool: Sendable {
     }
 
     /// Runs `body` inside `BEGIN … COMMIT` on one pooled connection; rolls back if `body` throws.
-    public func withTransaction<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    public nonisolated(nonsending) func withTransaction<T>(
+        _ body: nonisolated(nonsending) (PostgresConnection) async throws -> T
+    ) async throws -> T {
         try await withConnection { connection in
             try await connection.execute("BEGIN", operation: "begin")
             do {
@@ -160,7 +162,7 @@ public final class PostgresPool: Sendable {
 
     /// Borrows a connection; pair every successful call with exactly one ``release(_:)``.
     /// Prefer ``withConnection(_:)``; this form exists for scopes that must tell acquire failures from body failures.
-    public func acquire() async throws -> PostgresConnection {
+    public nonisolated(nonsending) func acquire() async throws -> PostgresConnection {
         let plan = try state.withLock { state -> Plan in
             if state.isClosed {
                 throw PostgresError(.poolClosed, message: "pool closed", operation: "acquire")

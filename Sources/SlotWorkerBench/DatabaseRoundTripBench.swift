@@ -16,7 +16,13 @@ enum DatabaseRoundTripBench {
         // One loop per task of the largest run, made once: a loop's thread lives as long as the process.
         let concurrencies = arguments.values["concurrency"].flatMap(Int.init).map { [$0] } ?? [1, 4]
         let loops = (0..<(concurrencies.max() ?? 1)).map { _ in PostgresEventLoop() }
-        for onLoops in [false, true] {
+        let placements: [Bool] =
+            switch arguments.values["placement"] {
+            case "pool": [false]
+            case "loop": [true]
+            default: [false, true]
+            }
+        for onLoops in placements {
             for concurrency in concurrencies {
                 let perSecond = try await measure(
                     configuration: configuration,
