@@ -17,6 +17,12 @@ import Synchronization
 /// the server: a slow statement holds a socket, not a thread. Only opening a connection (`PQconnectdbParams`)
 /// blocks, and it runs on a Dispatch thread of its own.
 ///
+/// The statement path (``query(_:_:prepared:operation:)``, ``execute(_:operation:cancellable:)``, and the pool's
+/// `query`, `withConnection`, `withTransaction` and `acquire`) is `nonisolated(nonsending)`: it runs on the caller's
+/// executor instead of hopping to the global one on every call, and it installs its cancellation handler only when
+/// the statement has to wait. A pooled `SELECT 1` thus costs one executor switch in the Swift runtime instead of
+/// thirteen (counted with a uprobe on `swift_task_switch`), about 0.8 µs less CPU per statement.
+///
 /// ## Ownership
 /// A connection serves one caller at a time (the pool lends it out exclusively). A second call while one is in
 /// flight fails with ``PostgresError/Kind-swift.enum/misuse`` instead of corrupting the protocol.

@@ -81,7 +81,8 @@ public final class PostgresPool: Sendable {
 
     /// Borrows a connection for the duration of `body`. The connection returns to the pool when `body` ends,
     /// however it ends; a broken connection is discarded instead of reused. `body` must not leave a transaction
-    /// open (use ``withTransaction(_:)`` or the Unit of Work).
+    /// open (use ``withTransaction(_:)`` or the Unit of Work). `body` runs on the caller's executor, as does the
+    /// whole statement path (see ``PostgresConnection``).
     public nonisolated(nonsending) func withConnection<T>(
         _ body: nonisolated(nonsending) (PostgresConnection) async throws -> T
     ) async throws -> T {
