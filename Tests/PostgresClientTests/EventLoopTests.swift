@@ -139,6 +139,22 @@ struct EventLoopTests {
         #expect(try await pool.query("SELECT 3 AS three")[0].decode("three", as: Int.self) == 3)
     }
 
+    /// A task cancelled before its statement is sent still has that statement cancelled in the server: the
+    /// cancellation handler is installed only once the statement has to wait, and then fires at once.
+    @Test func statementOfAnAlreadyCancelledTaskIsCancelled() async throws {
+        let pool = try await TestDatabase.pool(migrated: false, maxConnections: 1)
+        _ = try await pool.query("SELECT 1")  // the connection is open, so acquiring it does not wait
+        let start = ContinuousClock.now
+        let sleeper = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await pool.query("SELECT pg_sleep(10)")
+        }
+        let error = await #expect(throws: PostgresError.self) { _ = try await sleeper.value }
+        #expect(error?.kind == .queryCanceled)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(try await pool.query("SELECT 4 AS four")[0].decode("four", as: Int.self) == 4)
+    }
+
     /// A backend terminated while its statement runs fails that statement at once with `.connectionLost` (the loop
     /// sees the socket close), and the pool replaces the connection.
     @Test func backendTerminatedMidStatementFailsItPromptly() async throws {
