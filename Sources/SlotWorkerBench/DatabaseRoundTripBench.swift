@@ -6,7 +6,7 @@ import PostgresClient
 /// in short rounds alternating with pgbench running the same statement against the same server, and reports the
 /// medians; run alone, `--baseline-c1` / `--baseline-c4` give the baselines.
 ///
-/// Two placements of the tasks, each a figure of its own:
+/// Two placements of the tasks, each a figure of its own (`--placement pool` or `--placement loop` runs one only):
 /// - `db-roundtrip-cN`: plain child tasks on Swift's cooperative pool (what every caller gets by default);
 /// - `db-roundtrip-loop-cN`: each task on a ``PostgresEventLoop`` of its own (`executorPreference`), so an answer
 ///   resumes its task on the thread that read it.
@@ -16,12 +16,16 @@ enum DatabaseRoundTripBench {
         // One loop per task of the largest run, made once: a loop's thread lives as long as the process.
         let concurrencies = arguments.values["concurrency"].flatMap(Int.init).map { [$0] } ?? [1, 4]
         let loops = (0..<(concurrencies.max() ?? 1)).map { _ in PostgresEventLoop() }
-        let placements: [Bool] =
-            switch arguments.values["placement"] {
-            case "pool": [false]
-            case "loop": [true]
-            default: [false, true]
-            }
+        let placements: [Bool]
+        switch arguments.values["placement"] {
+        case nil: placements = [false, true]
+        case "pool": placements = [false]
+        case "loop": placements = [true]
+        case let other?:
+            FileHandle.standardError.write(
+                Data("slot-worker-bench: --placement is pool or loop, not \"\(other)\"\n".utf8))
+            exit(2)
+        }
         for onLoops in placements {
             for concurrency in concurrencies {
                 let perSecond = try await measure(
