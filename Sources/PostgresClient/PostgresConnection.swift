@@ -107,7 +107,7 @@ public final class PostgresConnection: @unchecked Sendable {
         defer { end() }
         let parameters = PostgresParameters(encoded)
         defer { parameters.deallocate() }
-        let results: PostgresResults
+        var results: PostgresResults
         if prepared {
             let name = try await preparedName(for: sql, types: parameters.types, operation: operation)
             results = try await roundTrip(operation: operation) { connection in
@@ -122,11 +122,12 @@ public final class PostgresConnection: @unchecked Sendable {
                 }
             }
         }
-        defer { results.clear() }
-        guard let last = results.pointers.last else {
+        // The rows take the last result; earlier ones (none for a single statement) are freed.
+        guard let last = results.pointers.popLast() else {
             throw PostgresError(.server, message: "the server sent no result", operation: operation)
         }
-        return readRows(last)
+        results.clear()
+        return PostgresRows(taking: last)
     }
 
     /// Runs one or more statements without parameters (simple query protocol), e.g. migrations or `BEGIN`.
@@ -309,41 +310,6 @@ public final class PostgresConnection: @unchecked Sendable {
             if error.kind == .connectionLost { broken.store(true, ordering: .relaxed) }
             throw error
         }
-    }
-
-    private func readRows(_ result: OpaquePointer) -> PostgresRows {
-        let rowCount = Int(PQntuples(result))
-        let columnCount = Int(PQnfields(result))
-        var columns: [String] = []
-        var types: [UInt32] = []
-        columns.reserveCapacity(columnCount)
-        types.reserveCapacity(columnCount)
-        for column in 0..<columnCount {
-            columns.append(String(cString: PQfname(result, Int32(column))))
-            types.append(PQftype(result, Int32(column)))
-        }
-        var cells: [String?] = []
-        cells.reserveCapacity(rowCount * columnCount)
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
-                if PQgetisnull(result, row, column) == 1 {
-                    cells.append(nil)
-                } else {
-                    // Text-format cells; the length saves a strlen (same repair of invalid UTF-8 as cString).
-                    let length = Int(PQgetlength(result, row, column))
-                    let bytes = UnsafeRawPointer(PQgetvalue(result, row, column)!).assumingMemoryBound(to: UInt8.self)
-                    cells.append(String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self))
-                }
-            }
-        }
-        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(
-            columns: columns,
-            columnTypes: types,
-            cells: cells,
-            rowCount: rowCount,
-            affectedRows: affected
-        )
     }
 }
 

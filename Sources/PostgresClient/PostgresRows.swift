@@ -1,32 +1,54 @@
-/// The result of one statement: column names and types, and every cell as text (nil for NULL).
+import CLibPQ
+import Foundation
+
+/// The result of one statement: its rows, read from libpq's result as they are decoded.
 ///
-/// Results are fully read from libpq before the call returns, so rows can be used after the connection
-/// went back to the pool.
+/// The rows own libpq's result (freed when the last copy of them goes away), so they stay usable after the
+/// connection went back to the pool; a cell becomes a Swift value only when it is decoded.
 public struct PostgresRows: Sendable, RandomAccessCollection {
-    /// Column names in result order.
-    public let columns: [String]
-    /// Column type OIDs in result order.
-    public let columnTypes: [UInt32]
-    /// Rows × columns, row-major.
-    let cells: [String?]
+    private let result: PostgresResultHandle
     /// Rows returned (for SELECT / RETURNING) — equal to `count`.
     public let rowCount: Int
     /// Rows affected, as reported by the command tag (INSERT/UPDATE/DELETE), 0 otherwise.
     public let affectedRows: Int
 
-    init(columns: [String], columnTypes: [UInt32], cells: [String?], rowCount: Int, affectedRows: Int) {
-        self.columns = columns
-        self.columnTypes = columnTypes
-        self.cells = cells
-        self.rowCount = rowCount
-        self.affectedRows = affectedRows
+    /// Takes ownership of `result`, a successful libpq result.
+    init(taking result: OpaquePointer) {
+        self.result = PostgresResultHandle(result)
+        rowCount = Int(PQntuples(result))
+        affectedRows = Int(String(cString: PQcmdTuples(result))) ?? 0
     }
+
+    /// Column names in result order.
+    public var columns: [String] { (0..<columnCount).map(columnName) }
+    /// Column type OIDs in result order.
+    public var columnTypes: [UInt32] { (0..<columnCount).map(columnType) }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { rowCount }
     public subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: position) }
 
-    func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
+    var columnCount: Int { result.columnCount }
+
+    func columnName(_ position: Int) -> String { String(cString: PQfname(result.pointer, Int32(position))) }
+
+    func columnType(_ position: Int) -> UInt32 { PQftype(result.pointer, Int32(position)) }
+
+    /// The position of the column named exactly `name` (no case folding, unlike `PQfnumber`).
+    func columnIndex(_ name: String) -> Int? {
+        name.withCString { name in
+            (0..<columnCount).first { strcmp(PQfname(result.pointer, Int32($0)), name) == 0 }
+        }
+    }
+
+    /// The cell's text (the text format), nil for NULL. Invalid UTF-8 is repaired as `String(cString:)` does.
+    func text(row: Int, column: Int) -> String? {
+        let (row, column) = (Int32(row), Int32(column))
+        if PQgetisnull(result.pointer, row, column) == 1 { return nil }
+        let length = Int(PQgetlength(result.pointer, row, column))
+        let bytes = UnsafeRawPointer(PQgetvalue(result.pointer, row, column)!).assumingMemoryBound(to: UInt8.self)
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
+    }
 }
 
 /// One row of a ``PostgresRows``; decode cells by column name or position.
@@ -51,30 +73,33 @@ public struct PostgresRow: Sendable {
 
     /// Decodes the column at `position` (0-based).
     public func decode<T: PostgresDecodable>(at position: Int, as type: T.Type = T.self) throws -> T {
-        guard position >= 0, position < rows.columns.count else {
+        guard position >= 0, position < rows.columnCount else {
             throw PostgresError(.decoding, message: "no column at position \(position)", operation: "decode")
         }
-        let name = rows.columns[position]
-        guard let text = rows.cells[index * rows.columns.count + position] else {
+        guard let text = rows.text(row: index, column: position) else {
             if let optional = T.self as? any PostgresOptionalDecodable.Type {
                 return optional.decodeNull() as! T
             }
             throw PostgresError(
                 .decoding,
-                message: "column \"\(name)\" is NULL but \(T.self) is not optional",
+                message: "column \"\(rows.columnName(position))\" is NULL but \(T.self) is not optional",
                 operation: "decode"
             )
         }
         do {
-            return try T(postgresText: text, typeOID: rows.columnTypes[position])
+            return try T(postgresText: text, typeOID: rows.columnType(position))
         } catch {
-            throw PostgresError(.decoding, message: "column \"\(name)\": \(error.reason)", operation: "decode")
+            throw PostgresError(
+                .decoding,
+                message: "column \"\(rows.columnName(position))\": \(error.reason)",
+                operation: "decode"
+            )
         }
     }
 
     /// True when the named column is SQL NULL.
     public func isNull(_ column: String) -> Bool {
         guard let position = rows.columnIndex(column) else { return true }
-        return rows.cells[index * rows.columns.count + position] == nil
+        return rows.text(row: index, column: position) == nil
     }
 }
