@@ -45,7 +45,8 @@ enum DatabaseRoundTripBench {
     }
 
     /// Queries per second of `concurrency` tasks looping over `pool.query("SELECT 1")` for `seconds`, after a
-    /// warm-up that opens every connection and prepares the statement on each.
+    /// warm-up that opens every connection and prepares the statement on each. Prints the client's CPU time per
+    /// statement (user plus system, every thread of the process) on stderr, beside pgbench's in `scripts/bench`.
     private static func measure(
         configuration: PostgresConfiguration,
         concurrency: Int,
@@ -59,6 +60,7 @@ enum DatabaseRoundTripBench {
             }
             try await group.waitForAll()
         }
+        let cpuStart = QueueBench.processCPUSeconds()
         let start = ContinuousClock.now
         let deadline = start + .seconds(seconds)
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -75,6 +77,12 @@ enum DatabaseRoundTripBench {
             return try await group.reduce(0, +)
         }
         let elapsed = (ContinuousClock.now - start).seconds
+        let cpuPerStatement = (QueueBench.processCPUSeconds() - cpuStart) / Double(max(total, 1)) * 1e6
+        let placement = loops == nil ? "pool" : "loop"
+        FileHandle.standardError.write(
+            Data(
+                "db-roundtrip \(placement) c\(concurrency): client CPU \(String(format: "%.2f", cpuPerStatement)) µs per statement\n"
+                    .utf8))
         await pool.close()
         return Double(total) / elapsed
     }

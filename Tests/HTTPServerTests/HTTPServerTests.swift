@@ -25,13 +25,17 @@ let testHandler: HTTPHandler = { request in
         ]
         return .text(fields.joined(separator: "\n"))
     case "/slow":
-        // Only in tests: holds an MHD thread to simulate an in-flight response during a graceful stop.
-        usleep(200_000)
+        // Only in tests: holds an MHD thread until the test opens the gate (at most 10 s), to keep a response in
+        // flight during a graceful stop for as long as the test needs it.
+        _ = slowRequestGate.wait(timeout: .now() + 10)
         return .text("slow done\n")
     default:
         return .text("not found\n", status: 404)
     }
 }
+
+/// Holds `/slow` responses until signalled.
+let slowRequestGate = DispatchSemaphore(value: 0)
 
 let quietLogger = Logger(label: "test.http", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -281,6 +285,9 @@ struct HTTPServerTests {
                 }
                 #expect(server.requestsInFlight == 1)
                 trigger.triggerGracefulShutdown()
+                // The stop is under way while the response is held; it must wait for it, not cut it off.
+                try await Task.sleep(for: .milliseconds(50))
+                slowRequestGate.signal()
                 var slow: RawResponse?
                 for try await result in group {
                     if let result { slow = result }
