@@ -34,6 +34,12 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // zlib, for gzip-encoded HTTP responses.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // PostgreSQL client over libpq: connections, pool, typed rows, LISTEN/NOTIFY.
         .target(
@@ -72,7 +78,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "CMicroHTTPD",
+                "CMicroHTTPD", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -129,7 +135,7 @@ let package = Package(
             name: "SlotWorkerBench",
             dependencies: [
                 "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Monitoring", "HTTPServer",
-                "SlotWorkerApp",
+                "SlotWorkerApp", "Tasks", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,7 +14,7 @@ case "db-roundtrip":
 case "instrumentation":
     try await InstrumentationBench.run(arguments, configuration: configuration)
 case "http":
-    try await HTTPBench.run(arguments)
+    try await HTTPBench.run(arguments, configuration: configuration)
 case "queue-drain":
     try await QueueDrainBench.run(arguments, server: configuration)
 case "queue-sql":

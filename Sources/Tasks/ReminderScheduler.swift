@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import JobQueue
 import Persistence
-import Services
 
 /// Schedules a booked slot's reminders as delayed `reminders.send` jobs inside the booking's Unit of Work, so
 /// the reminders exist exactly when the booking commits. Use ``hook`` as `SlotBookingService`'s `afterConfirm`.
@@ -38,6 +37,8 @@ public enum ReminderScheduler {
         return await uow.jobs.enqueue(jobs).map { _ in () }
     }
 
-    /// The booking hook: schedules reminders after a reservation is confirmed.
-    public static let hook: SlotBookingService.Hook = { uow, slot in await schedule(uow, slot: slot) }
+    /// The booking hook (`SlotBookingService<Database>.Hook`): schedules reminders after a reservation is confirmed.
+    public static let hook: @Sendable (UnitOfWork, Slot) async -> Result<Void, RepositoryError> = { uow, slot in
+        await schedule(uow, slot: slot)
+    }
 }
