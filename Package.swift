@@ -146,11 +146,22 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        // In-memory Units of Work and repositories for unit tests of the services (no database).
+        .target(
+            name: "InMemoryRepositories",
+            dependencies: ["Domain", "Persistence", "Repositories"],
+            path: "Tests/InMemoryRepositories",
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(
             name: "PersistenceTests",
             dependencies: ["Persistence", "Schema", "Domain", "Repositories", "Services", "TestSupport"]
+        ),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: ["Services", "Domain", "Persistence", "Repositories", "InMemoryRepositories"]
         ),
         .testTarget(
             name: "MonitoringTests",
