@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServicesTests",
-            dependencies: ["Services", "Domain", "Persistence", "Repositories", "InMemoryRepositories"]
+            dependencies: ["Services", "Domain", "Persistence", "InMemoryRepositories"]
         ),
         .testTarget(
             name: "MonitoringTests",
