@@ -14,8 +14,8 @@ public import ServiceLifecycle
 /// - **Completing**: finished attempts are written in batches, each guarded by this worker's lease on that attempt.
 /// - **Leases**: a heartbeat renews the leases of this runner's attempts every
 ///   ``JobRunnerConfiguration/heartbeatInterval``; a ``JobRescuer`` anywhere takes back jobs whose lease lapsed.
-/// - **Database outages**: every failure is logged, reported to ``JobQueueObserver/databaseFailed(_:)`` and retried with
-///   backoff capped at ``JobRunnerConfiguration/maxDatabaseBackoff``; the runner never crashes on them.
+/// - **Database outages**: every failure is logged, reported to ``JobQueueObserver/databaseFailed(_:)`` and
+///   retried with backoff capped at ``JobRunnerConfiguration/maxDatabaseBackoff``; the runner never crashes on them.
 /// - **Graceful shutdown**: claiming stops; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish;
 ///   the rest are cancelled and released to `available` without spending their attempt; completions are written;
 ///   then `run()` returns. If the task is cancelled outright instead, handlers are cancelled and nothing more is
