@@ -3,6 +3,7 @@ import HTTPServer
 import JobQueue
 import Logging
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import PostgresClient
 import Repositories

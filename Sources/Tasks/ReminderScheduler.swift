@@ -1,10 +1,11 @@
-import Domain
-import Foundation
+public import Domain
+public import Foundation
 import JobQueue
-import Persistence
+public import Persistence
 
 /// Schedules a booked slot's reminders as delayed `reminders.send` jobs inside the booking's Unit of Work, so
-/// the reminders exist exactly when the booking commits. Use ``hook`` as `SlotBookingService`'s `afterConfirm`.
+/// the reminders exist exactly when the booking commits. Use ``hook`` as `SlotBookingService`'s `afterConfirm`
+/// (its `Hook` type, spelled out here so Tasks need not depend on Services).
 public enum ReminderScheduler {
     /// The reminders and how long before the interview each is sent.
     public static let kinds: [(name: String, before: Duration)] = [("24h", .seconds(86_400)), ("2h", .seconds(7200))]
