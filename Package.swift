@@ -141,8 +141,8 @@ let package = Package(
         .executableTarget(
             name: "SlotWorkerBench",
             dependencies: [
-                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Monitoring", "MonitoringAdapters",
-                "HTTPServer", "SlotWorkerApp", "Tasks", logging,
+                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Tasks", "Monitoring",
+                "MonitoringAdapters", "HTTPServer", "SlotWorkerApp", logging,
             ],
             swiftSettings: swiftSettings
         ),
