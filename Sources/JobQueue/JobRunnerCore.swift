@@ -38,7 +38,7 @@ final class JobRunnerCore: Sendable {
         /// Promote due scheduled jobs (and learn the next `run_at`) at the next turn.
         var promoteRequested = true
         /// The last claim filled its limit: more jobs are probably waiting. The next claim then waits until
-        /// half the slots are free, or ``JobRunnerCore/backlogClaimWait`` after the last claim (fewer, larger
+        /// half the slots are free, or ``ClaimPlan/backlogWait`` after the last claim (fewer, larger
         /// claims under load).
         var backlog = false
         var lastClaim = ContinuousClock.now
