@@ -203,6 +203,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The runner's decisions (claim plan, admission, attempt outcome) as tables; no database.
+        .testTarget(
+            name: "JobQueueDecisionTests",
+            dependencies: ["JobQueue"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TasksTests",
             dependencies: [

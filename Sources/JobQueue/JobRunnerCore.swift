@@ -38,7 +38,7 @@ final class JobRunnerCore: Sendable {
         /// Promote due scheduled jobs (and learn the next `run_at`) at the next turn.
         var promoteRequested = true
         /// The last claim filled its limit: more jobs are probably waiting. The next claim then waits until
-        /// half the slots are free, or ``JobRunnerCore/backlogClaimWait`` after the last claim (fewer, larger
+        /// half the slots are free, or ``ClaimPlan/backlogWait`` after the last claim (fewer, larger
         /// claims under load).
         var backlog = false
         var lastClaim = ContinuousClock.now
@@ -47,14 +47,6 @@ final class JobRunnerCore: Sendable {
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
         var watchedDeadline: ContinuousClock.Instant?
-    }
-
-    /// How one attempt ended.
-    private enum Ending: Sendable {
-        case returned(JobResult)
-        case threw(message: String, permanent: Bool)
-        case timedOut(Duration)
-        case aborted(JobControl.AbortReason)
     }
 
     let configuration: JobRunnerConfiguration
@@ -246,8 +238,11 @@ final class JobRunnerCore: Sendable {
                     || state.shutdownRequested || state.nextDue.map { $0 <= now } == true
                     || (allWritten && state.running.isEmpty)
                 var deadline = min(nextPoll, state.nextDue ?? nextPoll)
-                if state.claimRequested, state.backlog, state.running.count < configuration.concurrency {
-                    deadline = min(deadline, state.lastClaim + Self.backlogClaimWait)
+                if let due = ClaimPlan.backlogWaitEnds(
+                    requested: state.claimRequested, concurrency: configuration.concurrency,
+                    running: state.running.count, backlog: state.backlog, lastClaim: state.lastClaim)
+                {
+                    deadline = min(deadline, due)
                 }
                 return (busy, deadline)
             }
@@ -256,31 +251,31 @@ final class JobRunnerCore: Sendable {
         await drain(&handlers)
     }
 
-    /// The next claim's limit and excluded kinds, or nil when no claim is due or no capacity is free.
-    private func claimPlan(pollDue: Bool) -> (limit: Int, excludedKinds: [String])? {
+    /// The next claim (``ClaimPlan``), or nil when no claim is due or no capacity is free.
+    private func claimPlan(pollDue: Bool) -> ClaimPlan? {
         state.withLock { state in
+            let now = ContinuousClock.now
             if pollDue { state.claimRequested = true }
-            let free = configuration.concurrency - state.running.count
-            guard state.claimRequested, free > 0, pollDue || claimable(&state) else { return nil }
+            guard
+                let plan = ClaimPlan.next(
+                    requested: state.claimRequested, pollDue: pollDue, concurrency: configuration.concurrency,
+                    running: state.running.count, runningByKind: state.runningByKind,
+                    kindLimits: registry.entries.values.lazy.compactMap { entry in
+                        entry.concurrency.map { (kind: entry.kind, limit: $0) }
+                    },
+                    backlog: state.backlog, lastClaim: state.lastClaim, now: now)
+            else { return nil }
             state.claimRequested = false
-            state.lastClaim = .now
-            let excluded = registry.entries.values.compactMap { entry -> String? in
-                guard let limit = entry.concurrency else { return nil }
-                return state.runningByKind[entry.kind, default: 0] >= limit ? entry.kind : nil
-            }
-            return (free, excluded)
+            state.lastClaim = now
+            return plan
         }
     }
 
-    /// While the queue has a backlog, a claim waits for half the slots to be free, or this long after the previous
-    /// claim: large claims cost the database far less per job than many small ones.
-    static let backlogClaimWait = Duration.milliseconds(20)
-
-    /// Whether a claim may run now (some slots free; under a backlog, half of them or the wait is over).
+    /// Whether a claim may run now (``ClaimPlan/isClaimable(concurrency:running:backlog:lastClaim:now:)``).
     private func claimable(_ state: inout State, at now: ContinuousClock.Instant = .now) -> Bool {
-        let free = configuration.concurrency - state.running.count
-        guard free > 0 else { return false }
-        return !state.backlog || free * 2 >= configuration.concurrency || now >= state.lastClaim + Self.backlogClaimWait
+        ClaimPlan.isClaimable(
+            concurrency: configuration.concurrency, running: state.running.count, backlog: state.backlog,
+            lastClaim: state.lastClaim, now: now)
     }
 
     private func reportProgress() {
@@ -296,7 +291,10 @@ final class JobRunnerCore: Sendable {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var rearmWatcher = false
         let admitted = state.withLock { state -> Bool in
-            if let limit = entry?.concurrency, state.runningByKind[job.kind, default: 0] >= limit { return false }
+            let admission = Admission(
+                kindLimit: entry?.concurrency, runningOfKind: state.runningByKind[job.kind, default: 0],
+                running: state.running.count, concurrency: configuration.concurrency)
+            guard admission == .start else { return false }
             state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
             state.runningByKind[job.kind, default: 0] += 1
             if let deadline, state.watchedDeadline.map({ deadline < $0 }) ?? true {
@@ -389,8 +387,8 @@ final class JobRunnerCore: Sendable {
         context: JobContext,
         timeout: Duration?,
         control: JobControl
-    ) async -> Ending {
-        let handlerEnding = await control.run { () async -> Ending in
+    ) async -> AttemptOutcome.Ending {
+        let handlerEnding = await control.run { () async -> AttemptOutcome.Ending in
             do {
                 return .returned(try await invocation(context))
             } catch let error as JobError {
@@ -401,67 +399,41 @@ final class JobRunnerCore: Sendable {
         }
         switch control.abortReason {
         case .timedOut: return .timedOut(timeout ?? .zero)
-        case .some(let reason): return .aborted(reason)
+        case .cancelled: return .cancelled
+        case .lost: return .lost
         case nil: return handlerEnding
         }
     }
 
+    /// Decides the attempt's completion and outcome (``AttemptOutcome``) and logs what it notes.
     private func decide(
-        _ ending: Ending,
+        _ ending: AttemptOutcome.Ending,
         job: ClaimedJob,
         maxAttempts: Int,
         retry: RetryPolicy?,
         releasing: Bool,
         context: JobContext
     ) -> (JobCompletion?, JobOutcome?) {
-        func completion(_ outcome: JobCompletion.Outcome, delay: Duration? = nil, error: String? = nil) -> JobCompletion
-        {
-            JobCompletion(id: job.id, attempt: job.attempt, outcome: outcome, delay: delay, error: error.map(Self.clip))
-        }
-        func failed(_ message: String, permanent: Bool) -> (JobCompletion?, JobOutcome?) {
-            if permanent {
-                context.logger.warning("job failed permanently", metadata: ["error": "\(message)"])
-                return (completion(.dead, error: message), .dead)
-            }
-            if job.attempt >= maxAttempts {
-                context.logger.warning("job failed on its last attempt", metadata: ["error": "\(message)"])
-                return (
-                    completion(.dead, error: "\(message) (attempt \(job.attempt) of \(maxAttempts), none left)"),
-                    .dead
-                )
-            }
-            let delay = (retry ?? configuration.retryPolicy).delay(afterAttempt: job.attempt)
+        var random = SystemRandomNumberGenerator()
+        let decided = AttemptOutcome(
+            ending, id: job.id, attempt: job.attempt, maxAttempts: maxAttempts,
+            retry: retry ?? configuration.retryPolicy,
+            releasing: releasing, using: &random)
+        switch decided.note {
+        case .failedPermanently(let message):
+            context.logger.warning("job failed permanently", metadata: ["error": "\(message)"])
+        case .failedOnLastAttempt(let message):
+            context.logger.warning("job failed on its last attempt", metadata: ["error": "\(message)"])
+        case .retrying(let message, let delay):
             context.logger.info("job failed; retrying", metadata: ["error": "\(message)", "job.retry_in": "\(delay)"])
-            return (completion(.retry, delay: delay, error: message), .retried)
-        }
-        switch ending {
-        case .returned(.success):
-            return (completion(.succeeded), .succeeded)
-        case .returned(.retry(let after, let reason)):
-            let message = reason ?? "the handler asked for a retry"
-            if job.attempt >= maxAttempts { return failed(message, permanent: false) }
-            guard let after else { return failed(message, permanent: false) }
-            return (completion(.retry, delay: after, error: reason), .retried)
-        case .returned(.fail(let message)):
-            return failed(message, permanent: true)
-        case .returned(.snooze(let delay)):
-            return (completion(.snooze, delay: delay), .snoozed)
-        case .returned(.cancel(let reason)):
-            return (completion(.cancelled, error: reason), .cancelled)
-        case .threw(let message, let permanent):
-            if releasing, !permanent { return (completion(.release), nil) }
-            return failed(message, permanent: permanent)
-        case .timedOut(let timeout):
-            return failed("timed out after \(timeout); the handler was cancelled", permanent: false)
-        case .aborted(.cancelled):
+        case .cancelledWhileRunning:
             context.logger.notice("job was cancelled while running; its handler was stopped")
-            return (nil, .cancelled)
-        case .aborted(.timedOut):
-            return failed("timed out; the handler was cancelled", permanent: false)
-        case .aborted(.lost):
+        case .lost:
             context.logger.warning("job is no longer held by this worker (lease lapsed and rescued, or cancelled)")
-            return (nil, nil)
+        case nil:
+            break
         }
+        return (decided.completion, decided.outcome)
     }
 
     // MARK: - Background children
@@ -609,10 +581,5 @@ final class JobRunnerCore: Sendable {
     static func describe(_ error: any Error) -> String {
         if error is CancellationError { return "cancelled" }
         return String(describing: error)
-    }
-
-    /// Cuts an error message to a size worth storing.
-    static func clip(_ message: String) -> String {
-        message.count <= 4000 ? message : String(message.prefix(4000)) + "…"
     }
 }
