@@ -110,7 +110,7 @@ final class JobRunnerCore: Sendable {
     /// Runs until shutdown was requested and every running job was finished or released, or the task is cancelled;
     /// with ``JobRunnerConfiguration/exitWhenIdle``, also once the queue is idle.
     func run() async {
-        observer.prepare(kinds: registry.kinds + [JobRegistry.unknownKind])
+        observer.prepare(kinds: registry.kinds)
         observer.capacityChanged(by: configuration.concurrency)
         defer { observer.capacityChanged(by: -configuration.concurrency) }
         logger.info(
@@ -197,7 +197,7 @@ final class JobRunnerCore: Sendable {
                         limit: plan.limit,
                         workerID: configuration.workerID,
                         lease: configuration.lease,
-                        excludingKinds: plan.excludedKinds
+                        kinds: plan.kinds
                     )
                 }
                 switch result {
@@ -258,19 +258,20 @@ final class JobRunnerCore: Sendable {
         await drain(&handlers)
     }
 
-    /// The next claim's limit and excluded kinds, or nil when no claim is due or no capacity is free.
-    private func claimPlan(pollDue: Bool) -> (limit: Int, excludedKinds: [String])? {
+    /// The next claim's limit and the kinds it may take (registered here and below their concurrency limit), or nil
+    /// when no claim is due or no capacity is free.
+    private func claimPlan(pollDue: Bool) -> (limit: Int, kinds: [String])? {
         state.withLock { state in
             if pollDue { state.claimRequested = true }
             let free = configuration.concurrency - state.running.count
             guard state.claimRequested, free > 0, pollDue || claimable(&state) else { return nil }
             state.claimRequested = false
             state.lastClaim = .now
-            let excluded = registry.entries.values.compactMap { entry -> String? in
-                guard let limit = entry.concurrency else { return nil }
-                return state.runningByKind[entry.kind, default: 0] >= limit ? entry.kind : nil
+            let kinds = registry.entries.values.compactMap { entry -> String? in
+                guard let limit = entry.concurrency else { return entry.kind }
+                return state.runningByKind[entry.kind, default: 0] < limit ? entry.kind : nil
             }
-            return (free, excluded)
+            return (free, kinds)
         }
     }
 
@@ -290,16 +291,23 @@ final class JobRunnerCore: Sendable {
         health.onPollSucceeded()
     }
 
-    /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
-    /// (one claim can return more jobs of a kind than it has free slots).
+    /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when its kind is at
+    /// its concurrency limit (one claim can return more jobs of a kind than it has free slots) or not registered
+    /// here (the claim takes only registered kinds, so only a job claimed by another path could be one).
     private func start(_ job: ClaimedJob, in handlers: inout DiscardingTaskGroup) {
-        let entry = registry.entry(for: job.kind)
+        guard let entry = registry.entry(for: job.kind) else {
+            logger.warning(
+                "claimed a job of a kind this worker does not run; released untouched",
+                metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            return
+        }
         let control = JobControl()
-        let timeout = entry.flatMap { $0.timeout ?? configuration.defaultTimeout }
+        let timeout = entry.timeout ?? configuration.defaultTimeout
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var rearmWatcher = false
         let admitted = state.withLock { state -> Bool in
-            if let limit = entry?.concurrency, state.runningByKind[job.kind, default: 0] >= limit { return false }
+            if let limit = entry.concurrency, state.runningByKind[job.kind, default: 0] >= limit { return false }
             state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
             state.runningByKind[job.kind, default: 0] += 1
             if let deadline, state.watchedDeadline.map({ deadline < $0 }) ?? true {
@@ -313,17 +321,16 @@ final class JobRunnerCore: Sendable {
             completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
             return
         }
-        let kind = entry == nil ? JobRegistry.unknownKind : job.kind
         observer.inFlightChanged(by: 1)
-        observer.started(kind: kind, wait: job.wait)
+        observer.started(kind: job.kind, wait: job.wait)
         handlers.addTask {
-            await self.execute(job, entry: entry, control: control, metricKind: kind)
+            await self.execute(job, entry: entry, control: control)
         }
     }
 
     // MARK: - One attempt
 
-    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry?, control: JobControl, metricKind: String) async {
+    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry, control: JobControl) async {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
@@ -337,22 +344,15 @@ final class JobRunnerCore: Sendable {
                 || state.shutdownRequested || (configuration.exitWhenIdle && state.running.isEmpty)
         }
         observer.inFlightChanged(by: -1)
-        if let outcome { observer.finished(kind: metricKind, outcome: outcome, duration: duration) }
+        if let outcome { observer.finished(kind: job.kind, outcome: outcome, duration: duration) }
         if wake { wakeup.signal() }
     }
 
     private func attempt(
         _ job: ClaimedJob,
-        entry: JobRegistry.Entry?,
+        entry: JobRegistry.Entry,
         control: JobControl
     ) async -> (JobCompletion?, JobOutcome?) {
-        guard let entry else {
-            let message =
-                "no handler for kind \"\(job.kind)\" on worker \(configuration.workerID) "
-                + "(it handles: \(registry.kinds.joined(separator: ", ")))"
-            logger.error("job of unknown kind is dead", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
-            return (JobCompletion(id: job.id, attempt: job.attempt, outcome: .dead, error: message), .dead)
-        }
         let invocation: JobRegistry.Invocation
         do {
             invocation = try entry.prepare(job.payload)

@@ -110,14 +110,16 @@ public enum JobSQL {
         WHERE unique_key = ANY ($1::text[]) AND unique_key IS NOT NULL AND state IN \(liveStates)
         """
 
-    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold. Times come
-    /// back as epoch seconds (cheaper to decode than timestamp text on this hot path).
+    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold and kinds
+    /// this runner does not start now (not registered here: left untouched for a worker that runs them, as during a
+    /// rolling deploy; or at their concurrency limit). Times come back as epoch seconds (cheaper to decode than
+    /// timestamp text on this hot path).
     ///
-    /// Binds: queue, excluded kinds (at their concurrency limit), limit, worker id, lease seconds.
+    /// Binds: queue, the kinds to claim, limit, worker id, lease seconds.
     public static let claim = """
         WITH candidates AS (
             SELECT id FROM jobs
-            WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind <> ALL ($2::text[])
+            WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY ($2::text[])
             ORDER BY priority, run_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -300,16 +302,63 @@ public enum JobSQL {
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """
 
-    /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job; every part is read
-    /// from a partial index.
+    /// Queue depth of the unfinished states and dead jobs, the age of the oldest ready job (every part read from a
+    /// partial index), and the ready jobs older than `$5` s whose kind no live worker runs (among the first 50,000
+    /// such jobs: a healthy queue has none, so the scan is short). Refreshes this worker's row in `job_workers` first;
+    /// live workers are those seen in the last `$4` s, plus this one; rows unseen for an hour are deleted.
+    ///
+    /// Binds: worker id, queue, kinds (this worker's), live window (s), age (s).
     static let sample = """
+        WITH registered AS (
+            INSERT INTO job_workers (worker_id, queue, kinds, seen_at) VALUES ($1, $2, $3::text[], now())
+            ON CONFLICT (worker_id) DO UPDATE SET queue = EXCLUDED.queue, kinds = EXCLUDED.kinds, seen_at = now()
+        ),
+        forgotten AS (
+            DELETE FROM job_workers WHERE seen_at < now() - interval '1 hour' AND worker_id <> $1
+        ),
+        live AS (
+            SELECT w.queue, k.kind FROM job_workers w, unnest(w.kinds) AS k(kind)
+            WHERE w.seen_at >= now() - make_interval(secs => $4::float8)
+            UNION
+            SELECT $2, unnest($3::text[])
+        )
         SELECT
             (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
             (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
             (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
             (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
             (SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM jobs
-                WHERE state = 'available')::float8 AS oldest_ready_seconds
+                WHERE state = 'available')::float8 AS oldest_ready_seconds,
+            (SELECT count(*) FROM (
+                SELECT queue, kind FROM jobs
+                WHERE state = 'available' AND run_at < now() - make_interval(secs => $5::float8)
+                LIMIT 50000
+            ) old WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.queue = old.queue AND live.kind = old.kind))
+                AS unrunnable
+        """
+
+    /// The age of the oldest transaction or snapshot pinning the xmin horizon (what keeps VACUUM from removing dead
+    /// rows): sessions from `pg_stat_activity` (other roles' sessions only with `pg_read_all_stats`) and prepared
+    /// transactions. Binds: none.
+    static let horizon = """
+        SELECT greatest(
+                (SELECT extract(epoch FROM now() - min(coalesce(xact_start, query_start))) FROM pg_stat_activity
+                    WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()),
+                (SELECT extract(epoch FROM now() - min(prepared)) FROM pg_prepared_xacts),
+                0)::float8 AS horizon_seconds
+        """
+
+    /// One row per queue table: its dead and live tuples, size (heap and TOAST; its indexes) and seconds since its
+    /// last vacuum or autovacuum (since the server started when never). Binds: none.
+    static let tableStats = """
+        SELECT c.relname AS name, coalesce(s.n_dead_tup, 0) AS dead_tuples, coalesce(s.n_live_tup, 0) AS live_tuples,
+            pg_table_size(c.oid) AS table_bytes, pg_indexes_size(c.oid) AS index_bytes,
+            extract(epoch FROM now() - coalesce(
+                greatest(s.last_vacuum, s.last_autovacuum), pg_postmaster_start_time()))::float8 AS vacuum_age_seconds
+        FROM pg_class c
+        LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+        WHERE c.oid IN (to_regclass('jobs'), to_regclass('periodic_runs'), to_regclass('job_workers'))
+        ORDER BY c.relname
         """
 
     /// Job counts by kind and state (a full scan: for operators, not for metrics).

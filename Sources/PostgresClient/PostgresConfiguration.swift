@@ -18,6 +18,20 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public let database: String?
     /// Seconds libpq waits for a connection to open.
     public let connectTimeoutSeconds: Int
+    /// How statements run with `prepared: true` travel (default ``PreparedStatements/named``).
+    public var preparedStatements: PreparedStatements = .named
+
+    /// How a connection sends the statements its callers mark `prepared`.
+    public enum PreparedStatements: String, Sendable, CaseIterable {
+        /// Prepared once per connection under a name (`PQsendPrepare`), then executed by name: the server parses
+        /// and plans once. Needs the same server session for every statement of the connection, which PgBouncer
+        /// in transaction or statement mode does not give (1.18 keeps no named statements per client: a name is
+        /// missing, or already exists, on the next server connection).
+        case named
+        /// Sent with its text every time, in the unnamed statement (`PQsendQueryParams`): parsed and planned per
+        /// execution, and correct through any pooler.
+        case unnamed
+    }
 
     /// Parses a `postgresql://` URL or a `key=value` conninfo string.
     ///
@@ -71,8 +85,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
 
     /// A copy that connects to another database on the same server (used by tests and tools).
     public func with(database: String) -> PostgresConfiguration {
-        var copy = self
-        copy = PostgresConfiguration(
+        var copy = PostgresConfiguration(
             parameters: parameters.filter { $0.key != "dbname" } + [("dbname", database)],
             host: host,
             port: port,
@@ -80,6 +93,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             database: database,
             connectTimeoutSeconds: connectTimeoutSeconds
         )
+        copy.preparedStatements = preparedStatements
         return copy
     }
 

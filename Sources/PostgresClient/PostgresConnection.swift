@@ -95,7 +95,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with `$n` parameters and returns all rows.
     ///
     /// - Parameters:
-    ///   - prepared: prepare the statement once per connection and reuse it (for hot queries with a fixed text).
+    ///   - prepared: prepare the statement once per connection and reuse it (for hot queries with a fixed text);
+    ///     with ``PostgresConfiguration/PreparedStatements/unnamed`` it is sent with its text like any other.
     ///   - operation: a name for error context.
     public nonisolated(nonsending) func query(
         _ sql: String,
@@ -109,7 +110,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let parameters = PostgresParameters(encoded)
         defer { parameters.deallocate() }
         var results: PostgresResults
-        if prepared {
+        if prepared, configuration.preparedStatements == .named {
             let name = try await preparedName(for: sql, types: parameters.types, operation: operation)
             results = try await roundTrip(operation: operation) { connection in
                 parameters.withPointers { count, _, values, lengths, formats in

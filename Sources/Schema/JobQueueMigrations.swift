@@ -26,7 +26,7 @@ import Persistence
 /// read `state`), but same-page updates keep the heap compact between vacuums.
 public enum JobQueueMigrations {
     /// Every job-queue migration in version order.
-    public static let all: [Migration] = [jobs]
+    public static let all: [Migration] = [jobs, workers]
 
     static let jobs = Migration(
         version: 100,
@@ -74,6 +74,22 @@ public enum JobQueueMigrations {
                 period_start timestamptz NOT NULL,
                 enqueued_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (name, period_start)
+            );
+            """
+    )
+
+    /// The live workers and the kinds they run, so the sampler can count ready jobs no live worker runs (during a
+    /// rolling deploy a new kind meets old workers, which leave it untouched). Each worker's sampler refreshes its
+    /// row every sample and forgets rows not refreshed for an hour.
+    static let workers = Migration(
+        version: 101,
+        name: "job_workers",
+        sql: """
+            CREATE TABLE job_workers (
+                worker_id text PRIMARY KEY,
+                queue text NOT NULL,
+                kinds text[] NOT NULL,
+                seen_at timestamptz NOT NULL DEFAULT now()
             );
             """
     )

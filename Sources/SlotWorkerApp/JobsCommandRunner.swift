@@ -11,8 +11,7 @@ public struct JobsCommandRunner {
     let database: Database
 
     /// Connects lazily: no connection is opened until the first statement.
-    public init(databaseURL: String, connectTimeoutSeconds: Int = 5, logger: Logger) throws {
-        let configuration = try PostgresConfiguration(databaseURL, connectTimeoutSeconds: connectTimeoutSeconds)
+    public init(configuration: PostgresConfiguration, logger: Logger) {
         database = Database(
             pool: PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger),
             logger: logger

@@ -29,10 +29,7 @@ public struct SlotWorkerApplication {
 
     /// Runs until shut down. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
-        let postgres = try PostgresConfiguration(
-            configuration.databaseURL,
-            connectTimeoutSeconds: configuration.connectTimeoutSeconds
-        )
+        let postgres = try configuration.postgresConfiguration()
         let listenConfiguration = try configuration.listenURL.map {
             try PostgresConfiguration($0, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
         }

@@ -84,7 +84,7 @@ enum QueueSustainedBench {
             """
             SELECT count(*) FILTER (WHERE state = 'succeeded') AS done,
                 extract(epoch FROM max(finished_at) - min(attempted_at))::float8 AS span
-            FROM jobs
+            FROM jobs WHERE kind = 'noop'
             """
         )[0]
         let done: Int = try row.decode("done")
@@ -209,11 +209,11 @@ enum QueueSustainedBench {
             """
             WITH done AS (
                 SELECT extract(epoch FROM attempted_at - run_at)::float8 AS wait FROM jobs
-                WHERE state = 'succeeded' AND finished_at >= to_timestamp($1::float8)
+                WHERE state = 'succeeded' AND kind = 'noop' AND finished_at >= to_timestamp($1::float8)
                     AND finished_at < to_timestamp($1::float8 + $2::float8)
             )
             SELECT (SELECT count(*) FROM done) AS completed,
-                (SELECT count(*) FROM jobs WHERE state = 'succeeded') AS succeeded,
+                (SELECT count(*) FROM jobs WHERE state = 'succeeded' AND kind = 'noop') AS succeeded,
                 coalesce((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) FROM done), 0)::float8 AS p50,
                 coalesce((SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY wait) FROM done), 0)::float8 AS p99,
                 coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'jobs'::regclass), 0) AS dead,

@@ -62,7 +62,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try await options.load()
-        let result = try await MigrateCommandRunner.run(databaseURL: configuration.databaseURL, logger: logger)
+        let result = try await MigrateCommandRunner.run(
+            configuration: try configuration.postgresConfiguration(), logger: logger)
         print(
             "schema at version \(result.version); applied: \(result.applied.isEmpty ? "none" : result.applied.map(String.init).joined(separator: ", "))"
         )
@@ -215,7 +216,7 @@ struct JobsCommand: AsyncParsableCommand {
 /// Runs one jobs command and prints its answer.
 func withJobs(_ options: DatabaseOptions, _ body: (JobsCommandRunner) async throws -> String) async throws {
     let (configuration, logger) = try await options.load()
-    let jobs = try JobsCommandRunner(databaseURL: configuration.databaseURL, logger: logger)
+    let jobs = JobsCommandRunner(configuration: try configuration.postgresConfiguration(), logger: logger)
     do {
         print(try await body(jobs))
         await jobs.close()
