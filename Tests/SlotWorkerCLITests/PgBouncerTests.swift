@@ -26,7 +26,7 @@ extension WorkerProcessTests {
 
         /// Migrations, single and bulk enqueue, a drain by several pooled connections (more than PgBouncer's
         /// server connections for the database, so statements of one client land on different server sessions),
-        /// and a NOTIFY wake-up through the direct LISTEN URL (polling is an hour apart): all without one error.
+        /// and a NOTIFY wake-up through the direct LISTEN URL (polling is ten minutes apart): all without one error.
         @Test func migrateEnqueueDrainAndListenWithoutErrors() async throws {
             let configuration = try await TestDatabase.create(migrated: false)
             let name = try #require(configuration.database)
@@ -51,7 +51,7 @@ extension WorkerProcessTests {
                 let worker = try await scope.startWorker(
                     databaseURL: pooled,
                     environment: [
-                        "SLOT_WORKER_DATABASE_LISTEN_URL": direct, "SLOT_WORKER_WORKER_POLL_INTERVAL_MS": "3600000",
+                        "SLOT_WORKER_DATABASE_LISTEN_URL": direct, "SLOT_WORKER_WORKER_POLL_INTERVAL_MS": "600000",
                         "SLOT_WORKER_WORKER_CONCURRENCY": "200",
                     ])
                 try await waitFor("the 3,003 jobs succeed", timeout: .seconds(60)) {
