@@ -47,6 +47,10 @@ final class JobRunnerCore: Sendable {
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
         var watchedDeadline: ContinuousClock.Instant?
+        /// Where claims start in the claim index (nil: the next claim scans from the front).
+        var floor: ClaimFloor?
+        /// When the last claim without a floor ran.
+        var lastFullClaim: ContinuousClock.Instant?
     }
 
     /// How one attempt ended.
@@ -180,7 +184,10 @@ final class JobRunnerCore: Sendable {
                     if result.promoted > 0 { foundWork = true }
                     state.withLock { state in
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
-                        if result.promoted > 0 { state.claimRequested = true }
+                        if result.promoted > 0 {
+                            state.claimRequested = true
+                            state.floor = nil  // promoted rows sort by their (past) run_at
+                        }
                         if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
                     }
                     reportProgress()
@@ -197,7 +204,8 @@ final class JobRunnerCore: Sendable {
                         limit: plan.limit,
                         workerID: configuration.workerID,
                         lease: configuration.lease,
-                        kinds: plan.kinds
+                        kinds: plan.kinds,
+                        from: plan.floor.map { ($0.priority, $0.runAt) }
                     )
                 }
                 switch result {
@@ -207,11 +215,15 @@ final class JobRunnerCore: Sendable {
                     state.withLock { state in
                         state.backlog = jobs.count >= plan.limit
                         if state.backlog { state.claimRequested = true }
+                        if let floor = ClaimFloor.after(claiming: jobs, kinds: plan.kinds) { state.floor = floor }
                     }
                     for job in jobs { start(job, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
-                    state.withLock { $0.claimRequested = true }
+                    state.withLock { state in
+                        state.claimRequested = true
+                        state.floor = nil
+                    }
                     failure = error
                 }
             }
@@ -258,9 +270,9 @@ final class JobRunnerCore: Sendable {
         await drain(&handlers)
     }
 
-    /// The next claim's limit and the kinds it may take (registered here and below their concurrency limit), or nil
-    /// when no claim is due or no capacity is free.
-    private func claimPlan(pollDue: Bool) -> (limit: Int, kinds: [String])? {
+    /// The next claim's limit, the kinds it may take (registered here and below their concurrency limit) and its
+    /// floor (nil: from the front; see ``ClaimFloor``), or nil when no claim is due or no capacity is free.
+    private func claimPlan(pollDue: Bool) -> (limit: Int, kinds: [String], floor: ClaimFloor?)? {
         state.withLock { state in
             if pollDue { state.claimRequested = true }
             let free = configuration.concurrency - state.running.count
@@ -271,7 +283,14 @@ final class JobRunnerCore: Sendable {
                 guard let limit = entry.concurrency else { return entry.kind }
                 return state.runningByKind[entry.kind, default: 0] < limit ? entry.kind : nil
             }
-            return (free, kinds)
+            // Without LISTEN nothing reports rows below the floor: every poll scans from the front.
+            let fullClaimDue =
+                configuration.listen
+                ? state.lastFullClaim.map { state.lastClaim - $0 >= ClaimFloor.fullClaimInterval } ?? true : pollDue
+            var floor = state.floor.flatMap { $0.applies(to: kinds) ? $0 : nil }
+            if fullClaimDue { floor = nil }
+            if floor == nil { state.lastFullClaim = state.lastClaim }
+            return (free, kinds, floor)
         }
     }
 
@@ -489,6 +508,7 @@ final class JobRunnerCore: Sendable {
                 state.withLock { state in
                     state.claimRequested = true
                     state.promoteRequested = true
+                    state.floor = nil  // notifications may have been missed
                 }
                 wakeup.signal()
             case .notification(_, let payload):
@@ -497,6 +517,7 @@ final class JobRunnerCore: Sendable {
                 let wake = state.withLock { state -> Bool in
                     var wake = false
                     if notification.queue == configuration.queue, (notification.available ?? 0) > 0 {
+                        if let floor = state.floor, floor.isUndercut(by: notification) { state.floor = nil }
                         state.claimRequested = true
                         wake = state.running.count < configuration.concurrency
                     }

@@ -50,7 +50,9 @@ public enum JobSQL {
         SELECT pg_notify(\(channel), json_build_object(
                 'queue', queue,
                 'available', count(*) FILTER (WHERE state = 'available'),
-                'scheduled', count(*) FILTER (WHERE state = 'scheduled'))::text)
+                'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
+                'priority', min(priority) FILTER (WHERE state = 'available'),
+                'requeued', bool_or(state = 'available' AND run_at < now()))::text)
             FROM inserted
             GROUP BY queue
         """
@@ -70,7 +72,7 @@ public enum JobSQL {
             FROM input
             ORDER BY ord
             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN \(liveStates) DO NOTHING
-            RETURNING id, queue, state, unique_key
+            RETURNING id, queue, state, unique_key, priority, run_at
         ),
         notified AS (
             \(notifyInserted(channel: "$9"))
@@ -93,7 +95,7 @@ public enum JobSQL {
                 CASE WHEN run_at > now() THEN 'scheduled' ELSE 'available' END, max_attempts
             FROM input
             ORDER BY ord
-            RETURNING id, queue, state
+            RETURNING id, queue, state, priority, run_at
         ),
         notified AS (
             \(notifyInserted(channel: "$8"))
@@ -115,11 +117,15 @@ public enum JobSQL {
     /// rolling deploy; or at their concurrency limit). Times come back as epoch seconds (cheaper to decode than
     /// timestamp text on this hot path).
     ///
-    /// Binds: queue, the kinds to claim, limit, worker id, lease seconds.
+    /// Rows are taken from the floor key `(priority, run_at) >= ($6, $7)` on (see `ClaimFloor`): an index condition, so
+    /// the scan starts there instead of walking the dead entries of jobs claimed before.
+    ///
+    /// Binds: queue, the kinds to claim, limit, worker id, lease seconds, floor priority, floor run_at (epoch s).
     public static let claim = """
         WITH candidates AS (
             SELECT id FROM jobs
             WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY ($2::text[])
+                AND (priority, run_at) >= ($6::int2, to_timestamp($7::float8))
             ORDER BY priority, run_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -174,7 +180,8 @@ public enum JobSQL {
             SELECT pg_notify($8, json_build_object(
                 'queue', queue,
                 'available', count(*) FILTER (WHERE state = 'available'),
-                'scheduled', count(*) FILTER (WHERE state = 'scheduled'))::text)
+                'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
+                'requeued', true)::text)
             FROM updated
             WHERE state IN ('available', 'scheduled')
             GROUP BY queue
@@ -210,7 +217,8 @@ public enum JobSQL {
             UPDATE jobs SET state = 'available' WHERE jobs.id = ANY (ARRAY(SELECT id FROM due)) RETURNING jobs.queue
         ),
         notified AS (
-            SELECT pg_notify($2, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            SELECT pg_notify($2, json_build_object(
+                'queue', queue, 'available', count(*), 'scheduled', 0, 'requeued', true)::text)
             FROM promoted
             GROUP BY queue
         )
@@ -249,7 +257,8 @@ public enum JobSQL {
             RETURNING jobs.id, jobs.kind, jobs.queue, jobs.state
         ),
         notified AS (
-            SELECT pg_notify($5, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            SELECT pg_notify($5, json_build_object(
+                'queue', queue, 'available', count(*), 'scheduled', 0, 'requeued', true)::text)
             FROM rescued
             WHERE state = 'available'
             GROUP BY queue
@@ -294,10 +303,11 @@ public enum JobSQL {
         job AS (
             INSERT INTO jobs (kind, queue, payload, priority, max_attempts, unique_key)
             SELECT $3, $4, $5::jsonb, $6::int2, $7::int4, $8 FROM run
-            RETURNING id, queue
+            RETURNING id, queue, priority
         ),
         notified AS (
-            SELECT pg_notify($9, json_build_object('queue', queue, 'available', 1, 'scheduled', 0)::text) FROM job
+            SELECT pg_notify($9, json_build_object(
+                'queue', queue, 'available', 1, 'scheduled', 0, 'priority', priority)::text) FROM job
         )
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """
@@ -374,7 +384,8 @@ public enum JobSQL {
             RETURNING *
         ),
         notified AS (
-            SELECT pg_notify($2, json_build_object('queue', queue, 'available', 1, 'scheduled', 0)::text)
+            SELECT pg_notify($2, json_build_object(
+                'queue', queue, 'available', 1, 'scheduled', 0, 'requeued', true)::text)
             FROM retried
         )
         SELECT retried.*, (SELECT count(*) FROM notified) AS notifications FROM retried
