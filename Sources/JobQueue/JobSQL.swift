@@ -312,8 +312,21 @@ public enum JobSQL {
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """
 
-    /// Queue depth of the unfinished states and dead jobs, the age of the oldest ready job (every part read from a
-    /// partial index), and the ready jobs older than `$5` s whose kind no live worker runs (among the first 50,000
+    /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job; every part is read
+    /// from a partial index.
+    private static let depthColumns = """
+        (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
+            (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
+            (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
+            (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
+            (SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM jobs
+                WHERE state = 'available')::float8 AS oldest_ready_seconds
+        """
+
+    /// ``depthColumns`` alone (for `slot-worker jobs status`).
+    static let depth = "SELECT \(depthColumns)"
+
+    /// ``depthColumns``, and the ready jobs older than `$5` s whose kind no live worker runs (among the first 50,000
     /// such jobs: a healthy queue has none, so the scan is short). Refreshes this worker's row in `job_workers` first;
     /// live workers are those seen in the last `$4` s, plus this one; rows unseen for an hour are deleted.
     ///
@@ -332,13 +345,7 @@ public enum JobSQL {
             UNION
             SELECT $2, unnest($3::text[])
         )
-        SELECT
-            (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
-            (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
-            (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
-            (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
-            (SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM jobs
-                WHERE state = 'available')::float8 AS oldest_ready_seconds,
+        SELECT \(depthColumns),
             (SELECT count(*) FROM (
                 SELECT queue, kind FROM jobs
                 WHERE state = 'available' AND run_at < now() - make_interval(secs => $5::float8)
