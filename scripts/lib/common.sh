@@ -87,7 +87,7 @@ pgbouncer_start() {
     echo '"postgres" ""' >"$dir/users.txt"
     printf '%s\n' "[databases]" "* = host=127.0.0.1 port=$PG_PORT" "[pgbouncer]" "listen_addr = 127.0.0.1" \
         "listen_port = $port" "unix_socket_dir =" "auth_type = trust" "auth_file = $dir/users.txt" \
-        "pool_mode = transaction" "max_client_conn = 500" "default_pool_size = 10" \
+        "pool_mode = transaction" "max_client_conn = 500" "default_pool_size = 4" \
         "logfile = $dir/pgbouncer.log" "pidfile = $dir/pgbouncer.pid" >"$dir/pgbouncer.ini"
     if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$dir"; fi
     "${PG_RUN[@]}" /usr/sbin/pgbouncer -d -q "$dir/pgbouncer.ini"
