@@ -74,7 +74,23 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens a connection on the calling thread. Only for threads that may block (Dispatch, dedicated threads).
     static func connectBlocking(_ configuration: PostgresConfiguration) throws -> PostgresConnection {
-        PostgresConnection(connection: try connectRaw(configuration), configuration: configuration)
+        let connection = try connectRaw(configuration)
+        if configuration.preparedStatements == .named {
+            // Named statements are planned for their values every time: a generic plan made while a table was
+            // small keeps its sequential scan after the table grew (see PreparedStatements.named).
+            let result = PQexec(connection, "SET plan_cache_mode = force_custom_plan")
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+                let reason = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+                PQfinish(connection)
+                throw PostgresError(
+                    .connectionFailed,
+                    message: "cannot set plan_cache_mode on \(configuration.description): \(reason)",
+                    operation: "connect"
+                )
+            }
+        }
+        return PostgresConnection(connection: connection, configuration: configuration)
     }
 
     /// True once a call failed in a way that leaves the connection unusable; the pool then discards it.
