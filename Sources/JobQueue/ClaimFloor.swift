@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a runner's claim starts in the claim index (`queue, priority, run_at, id` over `available` rows), so that
 /// it does not walk the index entries of the jobs already claimed.
 ///

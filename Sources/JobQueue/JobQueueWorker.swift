@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Everything a worker process runs for the job queue, built from one configuration: the runner, a rescuer
 /// matching its lease, the periodic scheduler, the pruner and the queue-stats sampler.
@@ -15,8 +15,8 @@ public struct JobQueueWorker: Sendable {
     public let sampler: QueueStatsSampler
 
     /// - Parameters:
-    ///   - observer: metrics (``PrometheusJobQueueMetrics``); shared by runner, rescuer and sampler.
-    ///   - health: poll progress and database errors of every part (``JobQueueHealth/reporting(to:databaseCheck:)``).
+    ///   - observer: the queue's events (metrics, poll progress and database errors of every part); shared by
+    ///     runner, rescuer, scheduler, pruner and sampler. Combine several with ``FanOutJobQueueObserver``.
     public init(
         database: Database,
         registry: JobRegistry,
@@ -28,7 +28,6 @@ public struct JobQueueWorker: Sendable {
         sampleInterval: Duration = .seconds(5),
         unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver = NoopJobQueueObserver(),
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         runner = JobRunner(
@@ -36,7 +35,6 @@ public struct JobQueueWorker: Sendable {
             registry: registry,
             database: database,
             observer: observer,
-            health: health,
             logger: logger
         )
         rescuer = JobRescuer(
@@ -44,16 +42,15 @@ public struct JobQueueWorker: Sendable {
             runner: configuration,
             registry: registry,
             observer: observer,
-            health: health,
             logger: logger
         )
-        scheduler = PeriodicScheduler(jobs: periodicJobs, database: database, health: health, logger: logger)
+        scheduler = PeriodicScheduler(jobs: periodicJobs, database: database, observer: observer, logger: logger)
         pruner = JobPruner(
             database: database,
             completedRetention: completedRetention,
             deadRetention: deadRetention,
             interval: pruneInterval,
-            health: health,
+            observer: observer,
             logger: logger
         )
         sampler = QueueStatsSampler(
@@ -63,7 +60,6 @@ public struct JobQueueWorker: Sendable {
             interval: sampleInterval,
             unrunnableAfter: unrunnableAfter,
             observer: observer,
-            health: health,
             logger: logger
         )
     }

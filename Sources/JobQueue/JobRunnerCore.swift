@@ -65,7 +65,6 @@ final class JobRunnerCore: Sendable {
     private let registry: JobRegistry
     private let database: Database
     private let observer: any JobQueueObserver
-    private let health: JobQueueHealth
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeup = Wakeup()
@@ -78,7 +77,6 @@ final class JobRunnerCore: Sendable {
         registry: JobRegistry,
         database: Database,
         observer: any JobQueueObserver,
-        health: JobQueueHealth,
         logger: Logger
     ) {
         var logger = logger
@@ -88,9 +86,9 @@ final class JobRunnerCore: Sendable {
         self.registry = registry
         self.database = database
         self.observer = observer
-        self.health = health
         self.logger = logger
-        self.completer = JobCompleter(database: database, configuration: configuration, health: health, logger: logger)
+        self.completer = JobCompleter(
+            database: database, configuration: configuration, observer: observer, logger: logger)
     }
 
     /// Stops claiming; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish.
@@ -230,7 +228,7 @@ final class JobRunnerCore: Sendable {
 
             if let failure {
                 failures += 1
-                health.onDatabaseError(failure)
+                observer.databaseFailed(failure)
                 if failures == 1 {
                     logger.error("cannot claim jobs; retrying with backoff", metadata: ["error": "\(failure)"])
                 } else {
@@ -307,7 +305,6 @@ final class JobRunnerCore: Sendable {
 
     private func reportProgress() {
         observer.pollSucceeded(at: Date())
-        health.onPollSucceeded()
     }
 
     /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when its kind is at
@@ -551,7 +548,7 @@ final class JobRunnerCore: Sendable {
                     abort(entry.id, attempt: entry.attempt, reason: .lost)
                 }
             case .failure(let error):
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if !failing {
                     logger.error(
                         "cannot renew job leases; jobs may be rescued by other workers if this lasts",

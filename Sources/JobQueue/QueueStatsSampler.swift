@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Every ``interval``, registers this worker's kinds in `job_workers` and reads a ``QueueSample`` (queue depth by
 /// state over partial indexes, the oldest ready job's age, ready jobs no live worker runs, the xmin horizon's age,
@@ -14,7 +14,6 @@ public struct QueueStatsSampler: Service {
     public let unrunnableAfter: Duration
     private let database: Database
     private let observer: any JobQueueObserver
-    private let health: JobQueueHealth
     private let logger: Logger
 
     public init(
@@ -23,7 +22,6 @@ public struct QueueStatsSampler: Service {
         interval: Duration = .seconds(5),
         unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver,
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         self.database = database
@@ -31,7 +29,6 @@ public struct QueueStatsSampler: Service {
         self.interval = interval
         self.unrunnableAfter = unrunnableAfter
         self.observer = observer
-        self.health = health
         self.logger = logger
     }
 
@@ -60,7 +57,7 @@ public struct QueueStatsSampler: Service {
                 failing = false
             case .failure(let error):
                 if Task.isCancelled { return }
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if !failing { logger.warning("cannot sample the job queue", metadata: ["error": "\(error)"]) }
                 failing = true
             }

@@ -1,8 +1,8 @@
 import Foundation
 import JobQueue
-import Logging
+public import Logging
 import Persistence
-import PostgresClient
+public import PostgresClient
 
 /// The operator commands on the queue: enqueue, bulk enqueue, status, retry, cancel.
 ///

@@ -1,6 +1,6 @@
-import Logging
+public import Logging
 import Persistence
-import PostgresClient
+public import PostgresClient
 import Schema
 
 /// `slot-worker migrate`: applies pending migrations and reports the schema version.

@@ -1,4 +1,5 @@
 import Foundation
+import Persistence
 import PostgresClient
 import Synchronization
 import Testing
