@@ -8,16 +8,18 @@
 /// - Backlog: when the last claim filled its limit, more jobs are probably waiting; a requested claim then waits until
 ///   half the slots are free, or ``backlogWait`` after the last claim, so that claims are few and large under load
 ///   (a large claim costs the database far less per job than many small ones). A due poll claims regardless.
-/// - A kind at its concurrency limit is left out of the claim.
+/// - The claim takes only the kinds this runner registered (a job of another kind stays available for a worker that
+///   runs it), less the kinds at their concurrency limit.
 package struct ClaimPlan: Sendable, Equatable {
     /// How many jobs to claim at most (the free slots).
     package var limit: Int
-    /// Kinds whose running jobs reached their concurrency limit, in the order of the limits given.
-    package var excludedKinds: [String]
+    /// The kinds the claim may take: the registered kinds whose running jobs are below their concurrency limit,
+    /// in the order given.
+    package var kinds: [String]
 
-    package init(limit: Int, excludedKinds: [String]) {
+    package init(limit: Int, kinds: [String]) {
         self.limit = limit
-        self.excludedKinds = excludedKinds
+        self.kinds = kinds
     }
 
     /// While the queue has a backlog, a claim waits for half the slots to be free, or this long after the previous
@@ -45,14 +47,14 @@ package struct ClaimPlan: Sendable, Equatable {
     ///   - requested: a claim was requested since the last one.
     ///   - pollDue: the poll interval is over (a poll claims even under a backlog).
     ///   - runningByKind: running attempts per kind (missing: none).
-    ///   - kindLimits: the kinds that have a concurrency limit, with it.
+    ///   - kinds: the registered kinds, each with its concurrency limit (nil: none).
     package static func next(
         requested: Bool,
         pollDue: Bool,
         concurrency: Int,
         running: Int,
         runningByKind: [String: Int],
-        kindLimits: some Sequence<(kind: String, limit: Int)>,
+        kinds: some Sequence<(kind: String, limit: Int?)>,
         backlog: Bool,
         lastClaim: ContinuousClock.Instant,
         now: ContinuousClock.Instant
@@ -64,8 +66,10 @@ package struct ClaimPlan: Sendable, Equatable {
                 || isClaimable(
                     concurrency: concurrency, running: running, backlog: backlog, lastClaim: lastClaim, now: now)
         else { return nil }
-        let excluded = kindLimits.compactMap { kind, limit in runningByKind[kind, default: 0] >= limit ? kind : nil }
-        return ClaimPlan(limit: free, excludedKinds: excluded)
+        let claimable = kinds.compactMap { kind, limit in
+            limit.map { runningByKind[kind, default: 0] < $0 } ?? true ? kind : nil
+        }
+        return ClaimPlan(limit: free, kinds: claimable)
     }
 
     /// When a requested claim that the backlog rule holds back becomes due (nil: none is held back: no claim

@@ -47,6 +47,10 @@ final class JobRunnerCore: Sendable {
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
         var watchedDeadline: ContinuousClock.Instant?
+        /// Where claims start in the claim index (nil: the next claim scans from the front).
+        var floor: ClaimFloor?
+        /// When the last claim without a floor ran.
+        var lastFullClaim: ContinuousClock.Instant?
     }
 
     let configuration: JobRunnerConfiguration
@@ -100,7 +104,7 @@ final class JobRunnerCore: Sendable {
     /// Runs until shutdown was requested and every running job was finished or released, or the task is cancelled;
     /// with ``JobRunnerConfiguration/exitWhenIdle``, also once the queue is idle.
     func run() async {
-        observer.prepare(kinds: registry.kinds + [JobRegistry.unknownKind])
+        observer.prepare(kinds: registry.kinds)
         observer.capacityChanged(by: configuration.concurrency)
         defer { observer.capacityChanged(by: -configuration.concurrency) }
         logger.info(
@@ -170,7 +174,10 @@ final class JobRunnerCore: Sendable {
                     if result.promoted > 0 { foundWork = true }
                     state.withLock { state in
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
-                        if result.promoted > 0 { state.claimRequested = true }
+                        if result.promoted > 0 {
+                            state.claimRequested = true
+                            state.floor = nil  // promoted rows sort by their (past) run_at
+                        }
                         if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
                     }
                     reportProgress()
@@ -180,14 +187,15 @@ final class JobRunnerCore: Sendable {
                 }
             }
 
-            if failure == nil, let plan = claimPlan(pollDue: pollDue) {
+            if failure == nil, let (plan, floor) = claimPlan(pollDue: pollDue) {
                 let result = await database.withJobs {
                     await $0.claim(
                         queue: configuration.queue,
                         limit: plan.limit,
                         workerID: configuration.workerID,
                         lease: configuration.lease,
-                        excludingKinds: plan.excludedKinds
+                        kinds: plan.kinds,
+                        from: floor.map { ($0.priority, $0.runAt) }
                     )
                 }
                 switch result {
@@ -197,11 +205,15 @@ final class JobRunnerCore: Sendable {
                     state.withLock { state in
                         state.backlog = jobs.count >= plan.limit
                         if state.backlog { state.claimRequested = true }
+                        if let floor = ClaimFloor.after(claiming: jobs, kinds: plan.kinds) { state.floor = floor }
                     }
                     for job in jobs { start(job, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
-                    state.withLock { $0.claimRequested = true }
+                    state.withLock { state in
+                        state.claimRequested = true
+                        state.floor = nil
+                    }
                     failure = error
                 }
             }
@@ -251,8 +263,9 @@ final class JobRunnerCore: Sendable {
         await drain(&handlers)
     }
 
-    /// The next claim (``ClaimPlan``), or nil when no claim is due or no capacity is free.
-    private func claimPlan(pollDue: Bool) -> ClaimPlan? {
+    /// The next claim (``ClaimPlan``) and its floor (nil: from the front; see ``ClaimFloor``), or nil when no claim
+    /// is due or no capacity is free.
+    private func claimPlan(pollDue: Bool) -> (plan: ClaimPlan, floor: ClaimFloor?)? {
         state.withLock { state in
             let now = ContinuousClock.now
             if pollDue { state.claimRequested = true }
@@ -260,14 +273,19 @@ final class JobRunnerCore: Sendable {
                 let plan = ClaimPlan.next(
                     requested: state.claimRequested, pollDue: pollDue, concurrency: configuration.concurrency,
                     running: state.running.count, runningByKind: state.runningByKind,
-                    kindLimits: registry.entries.values.lazy.compactMap { entry in
-                        entry.concurrency.map { (kind: entry.kind, limit: $0) }
-                    },
+                    kinds: registry.entries.values.lazy.map { (kind: $0.kind, limit: $0.concurrency) },
                     backlog: state.backlog, lastClaim: state.lastClaim, now: now)
             else { return nil }
             state.claimRequested = false
             state.lastClaim = now
-            return plan
+            // Without LISTEN nothing reports rows below the floor: every poll scans from the front.
+            let fullClaimDue =
+                configuration.listen
+                ? state.lastFullClaim.map { state.lastClaim - $0 >= ClaimFloor.fullClaimInterval } ?? true : pollDue
+            var floor = state.floor.flatMap { $0.applies(to: plan.kinds) ? $0 : nil }
+            if fullClaimDue { floor = nil }
+            if floor == nil { state.lastFullClaim = state.lastClaim }
+            return (plan, floor)
         }
     }
 
@@ -282,17 +300,24 @@ final class JobRunnerCore: Sendable {
         observer.pollSucceeded(at: Date())
     }
 
-    /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
-    /// (one claim can return more jobs of a kind than it has free slots).
+    /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when its kind is at
+    /// its concurrency limit (one claim can return more jobs of a kind than it has free slots) or not registered
+    /// here (the claim takes only registered kinds, so only a job claimed by another path could be one).
     private func start(_ job: ClaimedJob, in handlers: inout DiscardingTaskGroup) {
-        let entry = registry.entry(for: job.kind)
+        guard let entry = registry.entry(for: job.kind) else {
+            logger.warning(
+                "claimed a job of a kind this worker does not run; released untouched",
+                metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            return
+        }
         let control = JobControl()
-        let timeout = entry.flatMap { $0.timeout ?? configuration.defaultTimeout }
+        let timeout = entry.timeout ?? configuration.defaultTimeout
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var rearmWatcher = false
         let admitted = state.withLock { state -> Bool in
             let admission = Admission(
-                kindLimit: entry?.concurrency, runningOfKind: state.runningByKind[job.kind, default: 0],
+                kindLimit: entry.concurrency, runningOfKind: state.runningByKind[job.kind, default: 0],
                 running: state.running.count, concurrency: configuration.concurrency)
             guard admission == .start else { return false }
             state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
@@ -308,17 +333,16 @@ final class JobRunnerCore: Sendable {
             completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
             return
         }
-        let kind = entry == nil ? JobRegistry.unknownKind : job.kind
         observer.inFlightChanged(by: 1)
-        observer.started(kind: kind, wait: job.wait)
+        observer.started(kind: job.kind, wait: job.wait)
         handlers.addTask {
-            await self.execute(job, entry: entry, control: control, metricKind: kind)
+            await self.execute(job, entry: entry, control: control)
         }
     }
 
     // MARK: - One attempt
 
-    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry?, control: JobControl, metricKind: String) async {
+    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry, control: JobControl) async {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
@@ -332,22 +356,15 @@ final class JobRunnerCore: Sendable {
                 || state.shutdownRequested || (configuration.exitWhenIdle && state.running.isEmpty)
         }
         observer.inFlightChanged(by: -1)
-        if let outcome { observer.finished(kind: metricKind, outcome: outcome, duration: duration) }
+        if let outcome { observer.finished(kind: job.kind, outcome: outcome, duration: duration) }
         if wake { wakeup.signal() }
     }
 
     private func attempt(
         _ job: ClaimedJob,
-        entry: JobRegistry.Entry?,
+        entry: JobRegistry.Entry,
         control: JobControl
     ) async -> (JobCompletion?, JobOutcome?) {
-        guard let entry else {
-            let message =
-                "no handler for kind \"\(job.kind)\" on worker \(configuration.workerID) "
-                + "(it handles: \(registry.kinds.joined(separator: ", ")))"
-            logger.error("job of unknown kind is dead", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
-            return (JobCompletion(id: job.id, attempt: job.attempt, outcome: .dead, error: message), .dead)
-        }
         let invocation: JobRegistry.Invocation
         do {
             invocation = try entry.prepare(job.payload)
@@ -458,6 +475,7 @@ final class JobRunnerCore: Sendable {
                 state.withLock { state in
                     state.claimRequested = true
                     state.promoteRequested = true
+                    state.floor = nil  // notifications may have been missed
                 }
                 wakeup.signal()
             case .notification(_, let payload):
@@ -466,6 +484,7 @@ final class JobRunnerCore: Sendable {
                 let wake = state.withLock { state -> Bool in
                     var wake = false
                     if notification.queue == configuration.queue, (notification.available ?? 0) > 0 {
+                        if let floor = state.floor, floor.isUndercut(by: notification) { state.floor = nil }
                         state.claimRequested = true
                         wake = state.running.count < configuration.concurrency
                     }
