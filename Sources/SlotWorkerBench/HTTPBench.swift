@@ -107,7 +107,7 @@ enum HTTPBench {
         var jobRegistry = JobRegistry()
         let database = Database(pool: PostgresPool(configuration: configuration), logger: logger)
         SlotTasks.register(in: &jobRegistry, database: database, sender: LoggingMessageSender(logger: logger))
-        let kinds = jobRegistry.kinds + [JobRegistry.unknownKind]
+        let kinds = jobRegistry.kinds
         jobs.prepare(kinds: kinds)
         let health = HealthState(checks: ["database"])
         health.update(check: "database", ok: true, detail: "bench")
