@@ -31,10 +31,12 @@ public struct SlotWorkerApplication {
     public func run(exitWhenIdle: Bool = false) async throws {
         let postgres = try PostgresConfiguration(
             configuration.databaseURL,
-            connectTimeoutSeconds: configuration.connectTimeoutSeconds
+            connectTimeoutSeconds: configuration.connectTimeoutSeconds,
+            timeouts: configuration.databaseTimeouts
         )
         let listenConfiguration = try configuration.listenURL.map {
-            try PostgresConfiguration($0, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
+            try PostgresConfiguration(
+                $0, connectTimeoutSeconds: configuration.connectTimeoutSeconds, timeouts: configuration.databaseTimeouts)
         }
 
         let processMetrics = ProcessMetrics(registry: metrics)

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import JobQueue
+import PostgresClient
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
 ///
@@ -16,6 +17,11 @@ public struct SlotWorkerConfiguration: Sendable {
     public var poolSize: Int
     public var acquireTimeout: Duration
     public var connectTimeoutSeconds: Int
+
+    // Dead connections and runaway statements (`database.keepalives_*`, `database.tcp_user_timeout_ms`,
+    // `database.statement_timeout_ms`, `database.idle_in_transaction_timeout_ms`): see ``PostgresTimeouts``.
+    // Applied to the pool and the LISTEN connection of `slot-worker run`; `0` turns a session timeout off.
+    public var databaseTimeouts: PostgresTimeouts
 
     public var httpHost: String
     public var httpPort: Int
@@ -110,6 +116,19 @@ public struct SlotWorkerConfiguration: Sendable {
             acquireTimeout: .milliseconds(
                 try reader.int("database.acquire_timeout_ms", default: 5000, range: 1...600_000)),
             connectTimeoutSeconds: try reader.int("database.connect_timeout_seconds", default: 5, range: 1...300),
+            databaseTimeouts: PostgresTimeouts(
+                keepalivesIdleSeconds: try reader.int("database.keepalives_idle_seconds", default: 10, range: 1...3600),
+                keepalivesIntervalSeconds: try reader.int(
+                    "database.keepalives_interval_seconds", default: 3, range: 1...600),
+                keepalivesCount: try reader.int("database.keepalives_count", default: 3, range: 1...100),
+                tcpUserTimeout: .milliseconds(
+                    try reader.int("database.tcp_user_timeout_ms", default: 10_000, range: 100...600_000)),
+                statementTimeout: .milliseconds(
+                    try reader.int("database.statement_timeout_ms", default: 30_000, range: 0...86_400_000)),
+                idleInTransactionTimeout: .milliseconds(
+                    try reader.int(
+                        "database.idle_in_transaction_timeout_ms", default: 60_000, range: 0...86_400_000))
+            ),
             httpHost: try reader.string("http.host") ?? "127.0.0.1",
             httpPort: try reader.int("http.port", default: 9464, range: 0...65535),
             httpConnectionLimit: try reader.int("http.connection_limit", default: 512, range: 1...100_000),
