@@ -175,7 +175,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SlotWorkerCLITests",
-            dependencies: ["TestSupport", "PostgresClient"]
+            dependencies: ["TestSupport", "PostgresClient"],
+            exclude: ["stall_proxy.py"]
         ),
     ]
 )
