@@ -146,6 +146,7 @@ final class JobRunnerCore: Sendable {
     private func dispatch(into handlers: inout DiscardingTaskGroup) async {
         var nextPoll = ContinuousClock.now
         var failures = 0
+        var orphansPossible = false
         while !Task.isCancelled, !state.withLock({ $0.shutdownRequested }) {
             let now = ContinuousClock.now
             let pollDue = now >= nextPoll
@@ -190,6 +191,27 @@ final class JobRunnerCore: Sendable {
                 }
             }
 
+            if failure == nil, orphansPossible {
+                // Running first, then unwritten: a handler queues its completion before it leaves `running`.
+                let running = state.withLock { Array($0.running.keys) }
+                let known = running + completer.unwrittenAttempts.map(\.id)
+                switch await database.withJobs({
+                    await $0.releaseOrphans(workerID: configuration.workerID, known: known)
+                }) {
+                case .success(let released):
+                    orphansPossible = false
+                    if !released.isEmpty {
+                        logger.notice(
+                            "gave back jobs claimed by a statement whose answer was lost",
+                            metadata: ["job.ids": "\(released)"]
+                        )
+                        state.withLock { $0.claimRequested = true }
+                    }
+                case .failure(let error):
+                    failure = error
+                }
+            }
+
             if failure == nil, let plan = claimPlan(pollDue: pollDue) {
                 let result = await database.withJobs {
                     await $0.claim(
@@ -212,6 +234,8 @@ final class JobRunnerCore: Sendable {
                     reportProgress()
                 case .failure(let error):
                     state.withLock { $0.claimRequested = true }
+                    // The claim may have committed with its answer lost: look for orphans before claiming again.
+                    orphansPossible = true
                     failure = error
                 }
             }

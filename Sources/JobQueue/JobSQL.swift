@@ -193,6 +193,26 @@ public enum JobSQL {
         SELECT array_agg(id) AS ids FROM renewed
         """
 
+    /// Gives back the jobs `$1` holds that it does not know of (`$2`: every attempt it runs or has yet to write):
+    /// claimed by a statement whose answer was lost with its connection. No handler ran for them, so their attempt
+    /// is given back. Only valid while no claim of `$1` is in flight. Returns the ids (one row, an array).
+    ///
+    /// Binds: worker id, known ids, channel.
+    static let releaseOrphans = """
+        WITH released AS (
+            UPDATE jobs SET state = 'available', attempts = jobs.attempts - 1, locked_by = NULL,
+                lease_expires_at = NULL
+            WHERE jobs.state = 'running' AND jobs.locked_by = $1 AND jobs.id <> ALL ($2::int8[])
+            RETURNING jobs.id, jobs.queue
+        ),
+        notified AS (
+            SELECT pg_notify($3, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            FROM released
+            GROUP BY queue
+        )
+        SELECT array_agg(id) AS ids, (SELECT count(*) FROM notified) AS notifications FROM released
+        """
+
     /// Makes due scheduled jobs available (one NOTIFY per queue) and reports when the next one is due.
     ///
     /// Binds: limit, channel.

@@ -129,6 +129,20 @@ extension Repository where Mapping == JobTable {
         }
     }
 
+    /// Gives back the running jobs `workerID` holds but does not know of (`known`: every attempt it runs or has not
+    /// written yet), with their attempt: a claim committed whose answer was lost with its connection. Call only
+    /// while no claim of `workerID` is in flight. Returns the ids given back.
+    public func releaseOrphans(workerID: String, known: [Int64]) async -> Result<[Int64], RepositoryError> {
+        await run("release_orphans") { connection in
+            let rows = try await connection.query(
+                JobSQL.releaseOrphans,
+                [workerID, known, JobNotification.channel],
+                operation: "jobs.release_orphans"
+            )
+            return try rows[0].decode(at: 0, as: [Int64]?.self) ?? []
+        }
+    }
+
     /// Makes up to `limit` due scheduled jobs available (one NOTIFY per queue) and reports when the next scheduled
     /// job is due.
     public func promoteDue(limit: Int = 1000) async -> Result<PromotionResult, RepositoryError> {

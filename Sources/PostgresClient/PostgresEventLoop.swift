@@ -152,7 +152,8 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             if let earliest, timeout != 0 {
                 // Rounded up to whole milliseconds, so the loop never wakes just before the deadline.
                 let (seconds, attoseconds) = (earliest - ContinuousClock.now).components
-                timeout = Int32(clamping: max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
+                timeout = Int32(
+                    clamping: max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
             }
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, capacity, timeout) }
             if count < 0 {

@@ -305,7 +305,8 @@ extension PostgresConnection {
             guard left > .zero else {
                 throw PostgresError(
                     .connectionLost,
-                    message: "\(configuration.description) did not answer within \(configuration.connectTimeoutSeconds) s",
+                    message:
+                        "\(configuration.description) did not answer within \(configuration.connectTimeoutSeconds) s",
                     operation: "connect"
                 )
             }

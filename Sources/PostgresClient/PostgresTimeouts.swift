@@ -69,7 +69,8 @@ public struct PostgresTimeouts: Sendable, Equatable {
         var settings: [(name: String, value: String)] = []
         if let statementTimeout { settings.append(("statement_timeout", String(Self.milliseconds(statementTimeout)))) }
         if let idleInTransactionTimeout {
-            settings.append(("idle_in_transaction_session_timeout", String(Self.milliseconds(idleInTransactionTimeout))))
+            settings.append(
+                ("idle_in_transaction_session_timeout", String(Self.milliseconds(idleInTransactionTimeout))))
         }
         return settings
     }

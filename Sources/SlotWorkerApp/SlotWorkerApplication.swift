@@ -36,7 +36,8 @@ public struct SlotWorkerApplication {
         )
         let listenConfiguration = try configuration.listenURL.map {
             try PostgresConfiguration(
-                $0, connectTimeoutSeconds: configuration.connectTimeoutSeconds, timeouts: configuration.databaseTimeouts)
+                $0, connectTimeoutSeconds: configuration.connectTimeoutSeconds, timeouts: configuration.databaseTimeouts
+            )
         }
 
         let processMetrics = ProcessMetrics(registry: metrics)

@@ -2,34 +2,17 @@
 """A TCP proxy on 127.0.0.1 for fault tests: forwards every connection to 127.0.0.1:TARGET.
 
 Usage: stall_proxy.py TARGET_PORT. Prints its own port on the first line of standard output.
-SIGUSR1 stops forwarding without closing anything: bytes already sent stay unread, nothing is written, new
-connections are not accepted (the kernel still completes their handshake) - like a network that went dark, except
-that this kernel still acknowledges packets, so TCP keepalives cannot see it. SIGUSR2 resumes forwarding.
-It exits when its standard input closes (the test ended)."""
+A line "stall" on standard input stops forwarding without closing anything: bytes already sent stay unread, nothing
+is written, new connections are not accepted (the kernel still completes their handshake) - like a network that went
+dark, except that this kernel still acknowledges packets, so TCP keepalives cannot see it. "resume" forwards again.
+Each command is acknowledged with a line "ok" on standard output. It exits when its standard input closes."""
 
-import os
 import selectors
-import signal
 import socket
 import sys
-import time
 
 target = int(sys.argv[1])
 stalled = False
-
-
-def stall(*_):
-    global stalled
-    stalled = True
-
-
-def resume(*_):
-    global stalled
-    stalled = False
-
-
-signal.signal(signal.SIGUSR1, stall)
-signal.signal(signal.SIGUSR2, resume)
 
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,17 +40,27 @@ def drop(sock):
         s.close()
 
 
+
+
+def command():
+    global stalled
+    line = sys.stdin.readline()
+    if not line:
+        sys.exit(0)
+    stalled = line.strip() == "stall"
+    print("ok", flush=True)
+
+
 while True:
     if stalled:
-        time.sleep(0.05)
+        command()
         continue
-    for key, _ in selector.select(timeout=0.1):
+    for key, _ in selector.select(timeout=1):
         sock = key.fileobj
         if stalled:
             break
         if sock is sys.stdin:
-            if not os.read(sys.stdin.fileno(), 1024):
-                sys.exit(0)
+            command()
             continue
         if sock is listener:
             try:
