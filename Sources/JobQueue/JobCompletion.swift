@@ -22,14 +22,15 @@ public struct JobCompletion: Sendable, Equatable {
     public var outcome: Outcome
     /// For `retry` and `snooze`: how long until the next attempt, by the database clock.
     public var delay: Duration?
-    /// The failure to keep in `last_error` (nil keeps the previous one).
-    public var error: String?
+    /// The failure to keep in `last_error` (nil keeps the previous one), sanitised and truncated for storage (see
+    /// ``JobErrorText``).
+    public let error: String?
 
     public init(id: Int64, attempt: Int, outcome: Outcome, delay: Duration? = nil, error: String? = nil) {
         self.id = id
         self.attempt = attempt
         self.outcome = outcome
         self.delay = delay
-        self.error = error
+        self.error = error.map(JobErrorText.sanitize)
     }
 }

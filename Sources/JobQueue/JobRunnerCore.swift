@@ -43,6 +43,10 @@ final class JobRunnerCore: Sendable {
         var backlog = false
         var lastClaim = ContinuousClock.now
         var shutdownRequested = false
+        /// The drain gave up on handlers that ignored cancellation (their jobs were released).
+        var abandoned = false
+        /// The handler group ended (every handler returned).
+        var handlersEnded = false
         /// When the next scheduled job is due (by this process's clock).
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
@@ -67,6 +71,8 @@ final class JobRunnerCore: Sendable {
     private let wakeup = Wakeup()
     /// Wakes the timeout watcher when an attempt starts with an earlier deadline than the one it sleeps until.
     private let timeoutWakeup = Wakeup()
+    /// Wakes ``runHandlers()`` when the handler group ended or was abandoned.
+    private let handlersDone = Wakeup()
     private let completer: JobCompleter
 
     init(
@@ -131,9 +137,7 @@ final class JobRunnerCore: Sendable {
                 flusher.addTask {
                     await self.completer.run(onScheduled: self.arm(after:), onIdle: self.completionsWritten)
                 }
-                await withDiscardingTaskGroup { handlers in
-                    await self.dispatch(into: &handlers)
-                }
+                await self.runHandlers()
                 self.completer.close()
             }
             background.cancelAll()
@@ -142,6 +146,29 @@ final class JobRunnerCore: Sendable {
     }
 
     // MARK: - Dispatch
+
+    /// Runs the dispatch loop and the handlers' group, and returns once every handler returned, or once the drain
+    /// gave up on handlers that ignore cancellation (``abandonStragglers()``), or when cancelled.
+    ///
+    /// The group runs in a task of its own, awaited here, because a structured scope cannot end before its children
+    /// do: a handler stuck in a non-cancellable wait would otherwise hold shutdown forever. An abandoned handler
+    /// keeps running detached until the process exits; nothing it reports is recorded.
+    private func runHandlers() async {
+        let group = Task {
+            await withDiscardingTaskGroup { handlers in
+                await self.dispatch(into: &handlers)
+            }
+            self.state.withLock { $0.handlersEnded = true }
+            self.handlersDone.signal()
+        }
+        await withTaskCancellationHandler {
+            while !Task.isCancelled, !state.withLock({ $0.handlersEnded || $0.abandoned }) {
+                await handlersDone.wait(until: nil)
+            }
+        } onCancel: {
+            group.cancel()
+        }
+    }
 
     private func dispatch(into handlers: inout DiscardingTaskGroup) async {
         var nextPoll = ContinuousClock.now
@@ -351,7 +378,8 @@ final class JobRunnerCore: Sendable {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
-        if let completion { completer.add(completion) }
+        // An abandoned attempt was released already; what it reports late is not recorded.
+        if let completion, !state.withLock({ $0.abandoned }) { completer.add(completion) }
         let wake = state.withLock { state -> Bool in
             if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
             let left = state.runningByKind[job.kind, default: 1] - 1
@@ -443,7 +471,7 @@ final class JobRunnerCore: Sendable {
     ) -> (JobCompletion?, JobOutcome?) {
         func completion(_ outcome: JobCompletion.Outcome, delay: Duration? = nil, error: String? = nil) -> JobCompletion
         {
-            JobCompletion(id: job.id, attempt: job.attempt, outcome: outcome, delay: delay, error: error.map(Self.clip))
+            JobCompletion(id: job.id, attempt: job.attempt, outcome: outcome, delay: delay, error: error)
         }
         func failed(_ message: String, permanent: Bool) -> (JobCompletion?, JobOutcome?) {
             if permanent {
@@ -620,7 +648,44 @@ final class JobRunnerCore: Sendable {
                 metadata: ["job.running": "\(left)"]
             )
             handlers.cancelAll()
+            let grace = ContinuousClock.now + Self.cancellationGrace
+            while state.withLock({ $0.running.count }) > 0, ContinuousClock.now < grace, !Task.isCancelled {
+                await wakeup.wait(until: grace)
+            }
+            abandonStragglers()
         }
+    }
+
+    /// How long cancelled handlers get to return at the shutdown timeout before they are abandoned.
+    static let cancellationGrace = Duration.seconds(1)
+
+    /// Releases the jobs whose handlers ignored cancellation and lets ``runHandlers()`` return without them.
+    private func abandonStragglers() {
+        let stragglers = state.withLock { state -> [(id: Int64, attempt: Int)] in
+            guard !state.running.isEmpty else { return [] }
+            state.abandoned = true
+            return state.running.map { ($0.key, $0.value.attempt) }
+        }
+        guard !stragglers.isEmpty else { return }
+        logger.error(
+            "handlers ignored cancellation at the shutdown timeout; their jobs are released and the handlers abandoned",
+            metadata: [
+                "job.ids": "\(stragglers.map(\.id))",
+                "job.cancellation_grace": "\(Self.cancellationGrace)",
+            ]
+        )
+        for straggler in stragglers {
+            completer.add(
+                JobCompletion(
+                    id: straggler.id,
+                    attempt: straggler.attempt,
+                    outcome: .release,
+                    error: "released at shutdown: the handler ignored cancellation for \(Self.cancellationGrace) "
+                        + "after the shutdown timeout and was abandoned"
+                )
+            )
+        }
+        handlersDone.signal()
     }
 
     // MARK: - Helpers
@@ -636,10 +701,5 @@ final class JobRunnerCore: Sendable {
     static func describe(_ error: any Error) -> String {
         if error is CancellationError { return "cancelled" }
         return String(describing: error)
-    }
-
-    /// Cuts an error message to a size worth storing.
-    static func clip(_ message: String) -> String {
-        message.count <= 4000 ? message : String(message.prefix(4000)) + "…"
     }
 }
