@@ -93,7 +93,7 @@ public struct SlotWorkerApplication {
             deadRetention: configuration.deadRetention,
             sampleInterval: configuration.statsInterval,
             observer: PrometheusJobQueueMetrics(registry: metrics),
-            health: .reporting(to: health),
+            health: Self.jobQueueHealth(health, pool: pool),
             logger: logger
         )
 
@@ -152,6 +152,26 @@ public struct SlotWorkerApplication {
         }
         await pool.close()
         logger.info("slot-worker stopped")
+    }
+}
+
+extension SlotWorkerApplication {
+    /// The job queue's health reports, with one addition: while the pool cannot open new connections (the server
+    /// refuses them, e.g. `max_connections` reached), a successful poll does not mark the database check passing but
+    /// failing with the pool's description, so `/readyz` says so although the held connections keep working.
+    static func jobQueueHealth(_ health: HealthState, pool: PostgresPool) -> JobQueueHealth {
+        let reporting = JobQueueHealth.reporting(to: health)
+        return JobQueueHealth(
+            onPollSucceeded: {
+                guard let trouble = pool.connectTrouble else {
+                    reporting.onPollSucceeded()
+                    return
+                }
+                health.recordProgress()
+                health.update(check: "database", ok: false, detail: trouble)
+            },
+            onDatabaseError: reporting.onDatabaseError
+        )
     }
 }
 
