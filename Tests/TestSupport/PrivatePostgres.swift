@@ -53,7 +53,10 @@ public final class PrivatePostgres: @unchecked Sendable {
     }
 
     /// Creates and starts a cluster; `configuration` lines are appended to `postgresql.conf`.
-    public static func create(configuration: [String] = []) async throws -> PrivatePostgres {
+    ///
+    /// - Parameter durable: run with PostgreSQL's durable defaults (`fsync`, `synchronous_commit` and
+    ///   `full_page_writes` on), for tests of crashes; otherwise all three are off (faster).
+    public static func create(configuration: [String] = [], durable: Bool = false) async throws -> PrivatePostgres {
         let binDirectory = try await Self.binDirectory()
         let prefix = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         var lastError: (any Error)?
@@ -75,7 +78,7 @@ public final class PrivatePostgres: @unchecked Sendable {
                 prefix: prefix
             )
             do {
-                try await server.initialize(configuration: configuration)
+                try await server.initialize(configuration: configuration, durable: durable)
                 try await server.start()
                 return server
             } catch {
@@ -89,9 +92,10 @@ public final class PrivatePostgres: @unchecked Sendable {
     /// Runs `body` with a fresh cluster and removes the cluster afterwards, whether `body` returns or throws.
     public static func with<T>(
         configuration: [String] = [],
+        durable: Bool = false,
         _ body: (PrivatePostgres) async throws -> T
     ) async throws -> T {
-        let server = try await create(configuration: configuration)
+        let server = try await create(configuration: configuration, durable: durable)
         do {
             let value = try await body(server)
             await server.remove()
@@ -150,7 +154,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func initialize(configuration: [String]) async throws {
+    private func initialize(configuration: [String], durable: Bool) async throws {
         let initdb =
             prefix + [
                 "\(binDirectory)/initdb", "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8",
@@ -166,9 +170,9 @@ public final class PrivatePostgres: @unchecked Sendable {
                 "port = \(port)",
                 "unix_socket_directories = '\(directory.path)'",
                 "max_connections = 100",
-                "fsync = off",
-                "synchronous_commit = off",
-                "full_page_writes = off",
+                "fsync = \(durable ? "on" : "off")",
+                "synchronous_commit = \(durable ? "on" : "off")",
+                "full_page_writes = \(durable ? "on" : "off")",
                 "log_min_messages = warning",
             ] + configuration
         let conf = URL(fileURLWithPath: dataDirectory).appendingPathComponent("postgresql.conf")
