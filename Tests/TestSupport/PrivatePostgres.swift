@@ -89,6 +89,52 @@ public final class PrivatePostgres: @unchecked Sendable {
         throw lastError ?? TestSupportError("cannot start a private PostgreSQL")
     }
 
+    /// Creates and starts a streaming replica of `primary` (`pg_basebackup -R`: a standby that follows the
+    /// primary's WAL over a replication connection, read-only until ``promote()``), on a free port of its own.
+    public static func standby(of primary: PrivatePostgres) async throws -> PrivatePostgres {
+        let prefix = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("slotworker-private-pg-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            try FileManager.default.setAttributes(
+                [.ownerAccountName: "postgres", .posixPermissions: 0o755],
+                ofItemAtPath: directory.path
+            )
+        }
+        let server = PrivatePostgres(
+            directory: directory,
+            port: try freeTCPPort(),
+            binDirectory: primary.binDirectory,
+            prefix: prefix
+        )
+        do {
+            let backup = try await run(
+                prefix + [
+                    "\(primary.binDirectory)/pg_basebackup", "-D", server.dataDirectory, "-h", "127.0.0.1",
+                    "-p", String(primary.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
+                ])
+            guard backup.status == 0 else {
+                throw TestSupportError("pg_basebackup failed (\(backup.status)): \(backup.output)")
+            }
+            // The copied postgresql.conf names the primary's port and socket directory; later lines win.
+            try server.appendConfiguration([
+                "port = \(server.port)",
+                "unix_socket_directories = '\(directory.path)'",
+            ])
+            try await server.start()
+            return server
+        } catch {
+            await server.remove()
+            throw error
+        }
+    }
+
+    /// Promotes a standby to a primary (`pg_ctl promote`) and waits until it accepts writes.
+    public func promote() async throws {
+        try await pgCtl(["promote", "-w", "-t", "60"])
+    }
+
     /// Runs `body` with a fresh cluster and removes the cluster afterwards, whether `body` returns or throws.
     public static func with<T>(
         configuration: [String] = [],
@@ -175,6 +221,10 @@ public final class PrivatePostgres: @unchecked Sendable {
                 "full_page_writes = \(durable ? "on" : "off")",
                 "log_min_messages = warning",
             ] + configuration
+        try appendConfiguration(lines)
+    }
+
+    private func appendConfiguration(_ lines: [String]) throws {
         let conf = URL(fileURLWithPath: dataDirectory).appendingPathComponent("postgresql.conf")
         let handle = try FileHandle(forWritingTo: conf)
         try handle.seekToEnd()
