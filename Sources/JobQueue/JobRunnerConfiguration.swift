@@ -24,6 +24,8 @@ public struct JobRunnerConfiguration: Sendable {
     /// An attempt's time limit for kinds that set none; nil means no limit.
     public var defaultTimeout: Duration?
     /// Attempt limit for jobs and kinds that set none.
+    /// The default of ``defaultMaxAttempts``.
+    public static let standardMaxAttempts = 20
     public var defaultMaxAttempts: Int
     /// Backoff for kinds that set none.
     public var retryPolicy: RetryPolicy
@@ -54,7 +56,7 @@ public struct JobRunnerConfiguration: Sendable {
         listen: Bool = true,
         listenConfiguration: PostgresConfiguration? = nil,
         defaultTimeout: Duration? = .seconds(300),
-        defaultMaxAttempts: Int = 20,
+        defaultMaxAttempts: Int = JobRunnerConfiguration.standardMaxAttempts,
         retryPolicy: RetryPolicy = RetryPolicy(),
         shutdownTimeout: Duration = .seconds(20),
         completionBatchSize: Int = 100,

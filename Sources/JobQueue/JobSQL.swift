@@ -337,10 +337,18 @@ public enum JobSQL {
         SELECT kind, state, count(*) AS jobs FROM jobs GROUP BY kind, state ORDER BY kind, state
         """
 
-    /// Makes a dead or cancelled job available again with a fresh set of attempts. Binds: id, channel.
+    /// Makes a dead or cancelled job available again with a fresh set of attempts. `attempts` is never lowered (it
+    /// is the fencing token of completions and heartbeats: a stale worker's late completion of attempt 1 must not
+    /// land on the retried run's attempt 1); the job gets its kind's limit of attempts on top of those spent.
+    ///
+    /// Binds: id, channel, kinds, their max attempts (arrays), default max attempts.
     static let retry = """
         WITH retried AS (
-            UPDATE jobs SET state = 'available', attempts = 0, run_at = now(), finished_at = NULL
+            UPDATE jobs SET state = 'available', run_at = now(), finished_at = NULL,
+                max_attempts = jobs.attempts + coalesce(
+                    (SELECT l.max_attempts FROM unnest($3::text[], $4::int8[]) AS l(kind, max_attempts)
+                        WHERE l.kind = jobs.kind),
+                    $5)
             WHERE id = $1 AND state IN ('dead', 'cancelled')
             RETURNING *
         ),
