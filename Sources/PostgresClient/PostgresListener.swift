@@ -102,8 +102,13 @@ private final class ListenerLoop: @unchecked Sendable {
         _ = write(wakeWrite, &byte, 1)
     }
 
+    /// While the connection keeps failing, the log repeats the news at most this often.
+    static let failureLogInterval = Duration.seconds(30)
+
     func run() {
         var backoff = 0.25
+        var failures = 0
+        var lastLogged: ContinuousClock.Instant?
         while !stopped.load(ordering: .acquiring) {
             do {
                 let connection = try PostgresConnection.connectRaw(configuration)
@@ -113,14 +118,26 @@ private final class ListenerLoop: @unchecked Sendable {
                         "LISTEN \"\(channel)\"", on: connection, configuration: configuration)
                 }
                 backoff = 0.25
+                if failures > 0 {
+                    logger.info("LISTEN connection restored", metadata: ["db.listen_failures": "\(failures)"])
+                    failures = 0
+                    lastLogged = nil
+                }
                 continuation.yield(.listening)
                 try pump(connection)
             } catch {
                 if stopped.load(ordering: .acquiring) { break }
-                logger.warning(
-                    "LISTEN connection failed; reconnecting",
-                    metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"]
-                )
+                failures += 1
+                let now = ContinuousClock.now
+                if lastLogged.map({ now - $0 >= Self.failureLogInterval }) ?? true {
+                    lastLogged = now
+                    logger.warning(
+                        "LISTEN connection failed; reconnecting",
+                        metadata: [
+                            "error": "\(error)", "retry_in_seconds": "\(backoff)", "db.listen_failures": "\(failures)",
+                        ]
+                    )
+                }
                 waitForWake(seconds: backoff)
                 backoff = min(backoff * 2, 2)
             }
