@@ -12,8 +12,12 @@ public struct JobCompletion: Sendable, Equatable {
         case retry
         /// Back to `scheduled` for later; the attempt is given back.
         case snooze
-        /// Back to `available` as it was, without spending the attempt (shutdown, over-claim).
+        /// Back to `available` without spending the attempt, counted in `releases` (the handler was stopped at
+        /// shutdown).
         case release
+        /// Back to `available` without spending the attempt, not counted: no handler ran (claimed beyond its kind's
+        /// concurrency limit).
+        case unclaim
     }
 
     public var id: Int64

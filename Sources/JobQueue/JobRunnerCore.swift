@@ -28,6 +28,9 @@ final class JobRunnerCore: Sendable {
         var control: JobControl
         /// When the attempt times out (nil: no limit).
         var deadline: ContinuousClock.Instant?
+        /// Releases at shutdown so far, and the attempt limit in force (for a release of an abandoned handler).
+        var releases: Int
+        var maxAttempts: Int
     }
 
     private struct State {
@@ -240,6 +243,7 @@ final class JobRunnerCore: Sendable {
             }
 
             if failure == nil, let plan = claimPlan(pollDue: pollDue) {
+                let claimSent = ContinuousClock.now
                 let result = await database.withJobs {
                     await $0.claim(
                         queue: configuration.queue,
@@ -257,7 +261,7 @@ final class JobRunnerCore: Sendable {
                         state.backlog = jobs.count >= plan.limit
                         if state.backlog { state.claimRequested = true }
                     }
-                    for job in jobs { start(job, in: &handlers) }
+                    for job in jobs { start(job, claimSent: claimSent, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
                     state.withLock { $0.claimRequested = true }
@@ -343,25 +347,32 @@ final class JobRunnerCore: Sendable {
 
     /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
     /// (one claim can return more jobs of a kind than it has free slots).
-    private func start(_ job: ClaimedJob, in handlers: inout DiscardingTaskGroup) {
+    ///
+    /// `claimSent` is when the claim statement was sent: the lease it set counts from then (self-fencing).
+    private func start(_ job: ClaimedJob, claimSent: ContinuousClock.Instant, in handlers: inout DiscardingTaskGroup) {
         let entry = registry.entry(for: job.kind)
-        let control = JobControl()
+        let control = JobControl(
+            leaseSetAt: claimSent, fenceAfter: configuration.lease - configuration.heartbeatInterval)
         let timeout = entry.flatMap { $0.timeout ?? configuration.defaultTimeout }
         let deadline = timeout.map { ContinuousClock.now + $0 }
+        let watched = min(deadline ?? control.fenceDeadline, control.fenceDeadline)
+        let maxAttempts = job.maxAttempts ?? entry?.maxAttempts ?? configuration.defaultMaxAttempts
         var rearmWatcher = false
         let admitted = state.withLock { state -> Bool in
             if let limit = entry?.concurrency, state.runningByKind[job.kind, default: 0] >= limit { return false }
-            state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
+            state.running[job.id] = Running(
+                attempt: job.attempt, control: control, deadline: deadline, releases: job.releases,
+                maxAttempts: maxAttempts)
             state.runningByKind[job.kind, default: 0] += 1
-            if let deadline, state.watchedDeadline.map({ deadline < $0 }) ?? true {
-                state.watchedDeadline = deadline
+            if state.watchedDeadline.map({ watched < $0 }) ?? true {
+                state.watchedDeadline = watched
                 rearmWatcher = true
             }
             return true
         }
         if rearmWatcher { timeoutWakeup.signal() }
         guard admitted else {
-            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .unclaim))
             return
         }
         let kind = entry == nil ? JobRegistry.unknownKind : job.kind
@@ -380,6 +391,7 @@ final class JobRunnerCore: Sendable {
         let duration = ContinuousClock.now - start
         // An abandoned attempt was released already; what it reports late is not recorded.
         if let completion, !state.withLock({ $0.abandoned }) { completer.add(completion) }
+        if control.abortReason == .fenced { observer.fenced(kind: metricKind) }
         let wake = state.withLock { state -> Bool in
             if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
             let left = state.runningByKind[job.kind, default: 1] - 1
@@ -427,7 +439,8 @@ final class JobRunnerCore: Sendable {
             createdAt: job.createdAt,
             uniqueKey: job.uniqueKey,
             workerID: configuration.workerID,
-            logger: logger
+            logger: logger,
+            holdsLease: { control.holdsLease() }
         )
         let ending = await race(
             invocation, context: context, timeout: entry.timeout ?? configuration.defaultTimeout, control: control)
@@ -454,6 +467,8 @@ final class JobRunnerCore: Sendable {
                 return .threw(message: Self.describe(error), permanent: false)
             }
         }
+        // A handler that failed once the lease was no longer sure (it may have checked `holdsLease`) was fenced.
+        if case .threw = handlerEnding, control.abortReason == nil, !control.holdsLease() { control.abort(.fenced) }
         switch control.abortReason {
         case .timedOut: return .timedOut(timeout ?? .zero)
         case .some(let reason): return .aborted(reason)
@@ -504,7 +519,10 @@ final class JobRunnerCore: Sendable {
         case .returned(.cancel(let reason)):
             return (completion(.cancelled, error: reason), .cancelled)
         case .threw(let message, let permanent):
-            if releasing, !permanent { return (completion(.release), nil) }
+            if releasing, !permanent {
+                if job.releases < configuration.maxReleases { return (completion(.release), nil) }
+                return failed(Self.interruptedAtShutdown(releases: job.releases, configuration), permanent: false)
+            }
             return failed(message, permanent: permanent)
         case .timedOut(let timeout):
             return failed("timed out after \(timeout); the handler was cancelled", permanent: false)
@@ -513,6 +531,17 @@ final class JobRunnerCore: Sendable {
             return (nil, .cancelled)
         case .aborted(.timedOut):
             return failed("timed out; the handler was cancelled", permanent: false)
+        case .aborted(.fenced):
+            let fenceAfter = configuration.lease - configuration.heartbeatInterval
+            context.logger.warning(
+                "this worker could not renew the job's lease; its handler was stopped before the lease can lapse and another worker take the job over (self-fencing)",
+                metadata: ["job.fence_after": "\(fenceAfter)"]
+            )
+            return failed(
+                "self-fenced: worker \(configuration.workerID) could not renew its lease for \(fenceAfter) and "
+                    + "stopped the handler",
+                permanent: false
+            )
         case .aborted(.lost):
             context.logger.warning("job is no longer held by this worker (lease lapsed and rescued, or cancelled)")
             return (nil, nil)
@@ -568,9 +597,12 @@ final class JobRunnerCore: Sendable {
         var failing = false
         while true {
             do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
-            let running = state.withLock { state in state.running.map { (id: $0.key, attempt: $0.value.attempt) } }
-            let attempts = running + completer.unwrittenAttempts
+            let running = state.withLock { state in
+                state.running.map { (id: $0.key, attempt: $0.value.attempt, control: $0.value.control) }
+            }
+            let attempts = running.map { (id: $0.id, attempt: $0.attempt) } + completer.unwrittenAttempts
             guard !attempts.isEmpty else { continue }
+            let sent = ContinuousClock.now
             let result = await database.withJobs {
                 await $0.heartbeat(attempts, workerID: configuration.workerID, lease: configuration.lease)
             }
@@ -578,15 +610,22 @@ final class JobRunnerCore: Sendable {
             case .success(let held):
                 if failing { logger.info("lease renewals succeed again") }
                 failing = false
-                for entry in running where !held.contains(entry.id) {
-                    abort(entry.id, attempt: entry.attempt, reason: .lost)
+                for entry in running {
+                    if held.contains(entry.id) {
+                        entry.control.leaseRenewed(sentAt: sent)
+                    } else {
+                        abort(entry.id, attempt: entry.attempt, reason: .lost)
+                    }
                 }
             case .failure(let error):
                 health.onDatabaseError(error)
                 if !failing {
                     logger.error(
-                        "cannot renew job leases; jobs may be rescued by other workers if this lasts",
-                        metadata: ["error": "\(error)", "job.lease": "\(configuration.lease)"]
+                        "cannot renew job leases; handlers stop once their lease is no longer sure (self-fencing) and other workers take the jobs over once the leases lapse",
+                        metadata: [
+                            "error": "\(error)", "job.lease": "\(configuration.lease)",
+                            "job.fence_after": "\(configuration.lease - configuration.heartbeatInterval)",
+                        ]
                     )
                 }
                 failing = true
@@ -594,27 +633,33 @@ final class JobRunnerCore: Sendable {
         }
     }
 
-    /// Aborts attempts past their deadline. Sleeps until the earliest deadline of the running attempts; ``start``
+    /// Aborts attempts past their deadline (`.timedOut`) or past their fence deadline (`.fenced`: the lease was not
+    /// renewed for the lease less one heartbeat interval). Sleeps until the earliest deadline of the running
+    /// attempts (renewals move fence deadlines later; the watcher then wakes once early and recomputes); ``start``
     /// wakes it only when an attempt begins with an earlier deadline, which is rare (later attempts get later
     /// deadlines), so no per-attempt timer task exists and finished attempts cost nothing here.
     private func watchTimeouts() async {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            let (expired, next) = state.withLock { state -> ([JobControl], ContinuousClock.Instant?) in
-                var expired: [JobControl] = []
+            let (expired, next) = state.withLock {
+                state -> ([(JobControl, JobControl.AbortReason)], ContinuousClock.Instant?) in
+                var expired: [(JobControl, JobControl.AbortReason)] = []
                 var next: ContinuousClock.Instant?
-                for running in state.running.values {
-                    guard let deadline = running.deadline else { continue }
-                    if deadline <= now {
-                        if running.control.abortReason == nil { expired.append(running.control) }
+                for running in state.running.values where running.control.abortReason == nil {
+                    let fence = running.control.fenceDeadline
+                    if let deadline = running.deadline, deadline <= now {
+                        expired.append((running.control, .timedOut))
+                    } else if fence <= now {
+                        expired.append((running.control, .fenced))
                     } else {
+                        let deadline = min(running.deadline ?? fence, fence)
                         next = min(next ?? deadline, deadline)
                     }
                 }
                 state.watchedDeadline = next
                 return (expired, next)
             }
-            for control in expired { control.abort(.timedOut) }
+            for (control, reason) in expired { control.abort(reason) }
             await timeoutWakeup.wait(until: next)
         }
     }
@@ -661,10 +706,10 @@ final class JobRunnerCore: Sendable {
 
     /// Releases the jobs whose handlers ignored cancellation and lets ``runHandlers()`` return without them.
     private func abandonStragglers() {
-        let stragglers = state.withLock { state -> [(id: Int64, attempt: Int)] in
+        let stragglers = state.withLock { state -> [(id: Int64, running: Running)] in
             guard !state.running.isEmpty else { return [] }
             state.abandoned = true
-            return state.running.map { ($0.key, $0.value.attempt) }
+            return state.running.map { ($0.key, $0.value) }
         }
         guard !stragglers.isEmpty else { return }
         logger.error(
@@ -674,16 +719,25 @@ final class JobRunnerCore: Sendable {
                 "job.cancellation_grace": "\(Self.cancellationGrace)",
             ]
         )
-        for straggler in stragglers {
-            completer.add(
-                JobCompletion(
-                    id: straggler.id,
-                    attempt: straggler.attempt,
-                    outcome: .release,
-                    error: "released at shutdown: the handler ignored cancellation for \(Self.cancellationGrace) "
-                        + "after the shutdown timeout and was abandoned"
-                )
-            )
+        for (id, running) in stragglers {
+            let note =
+                "the handler ignored cancellation for \(Self.cancellationGrace) after the shutdown timeout and was abandoned"
+            let completion: JobCompletion
+            if running.releases < configuration.maxReleases {
+                completion = JobCompletion(
+                    id: id, attempt: running.attempt, outcome: .release, error: "released at shutdown: \(note)")
+            } else {
+                let message = Self.interruptedAtShutdown(releases: running.releases, configuration) + "; \(note)"
+                completion =
+                    running.attempt >= running.maxAttempts
+                    ? JobCompletion(
+                        id: id, attempt: running.attempt, outcome: .dead,
+                        error: "\(message) (attempt \(running.attempt) of \(running.maxAttempts), none left)")
+                    : JobCompletion(
+                        id: id, attempt: running.attempt, outcome: .retry,
+                        delay: configuration.retryPolicy.delay(afterAttempt: running.attempt), error: message)
+            }
+            completer.add(completion)
         }
         handlersDone.signal()
     }
@@ -695,6 +749,12 @@ final class JobRunnerCore: Sendable {
         let factor = Double(sign: .plus, exponent: min(max(failures - 1, 0), 30), significand: 1)
         let seconds = min(configuration.databaseBackoff.seconds * factor, configuration.maxDatabaseBackoff.seconds)
         return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Why a stop at shutdown spends the attempt: the job was released `releases` times already (the cap).
+    static func interruptedAtShutdown(releases: Int, _ configuration: JobRunnerConfiguration) -> String {
+        "interrupted at shutdown again: released \(releases) times before (the cap) because it ran past the "
+            + "shutdown timeout of \(configuration.shutdownTimeout), so this stop spends the attempt"
     }
 
     /// A readable one-line description of a thrown error.

@@ -132,7 +132,8 @@ public enum JobSQL {
         RETURNING jobs.id, jobs.kind, jobs.queue, jobs.priority, jobs.payload, jobs.attempts, jobs.max_attempts,
             extract(epoch FROM jobs.run_at)::float8 AS run_at_epoch,
             extract(epoch FROM jobs.created_at)::float8 AS created_at_epoch,
-            jobs.unique_key, greatest(extract(epoch FROM now() - jobs.run_at), 0)::float8 AS wait_seconds
+            jobs.unique_key, greatest(extract(epoch FROM now() - jobs.run_at), 0)::float8 AS wait_seconds,
+            jobs.releases
         """
 
     /// The position of a row's id in the ascending id array `$1` (see the type's notes).
@@ -145,13 +146,15 @@ public enum JobSQL {
     /// row: the ids it updated, as an array (NULL for none).
     ///
     /// Binds (arrays aligned with the ids): ids (ascending, unique), attempts, new state codes (1-based into
-    /// ``completionStates``), attempts given back (0 or 1), delays in µs until the next `run_at` (-1 keeps
+    /// ``completionStates``), attempts given back (0 none, 1 given back, 2 given back by a release at shutdown,
+    /// which also counts in `releases`), delays in µs until the next `run_at` (-1 keeps
     /// `run_at`), errors ('' keeps `last_error`; read only for rows that did not succeed); then worker id, channel.
     public static let complete = """
         WITH updated AS (
             UPDATE jobs SET
                 state = (ARRAY['\(completionStates.joined(separator: "', '"))'])[($3::int8[])[\(slot)]],
-                attempts = jobs.attempts - ($4::int8[])[\(slot)],
+                attempts = jobs.attempts - least(($4::int8[])[\(slot)], 1),
+                releases = jobs.releases + (($4::int8[])[\(slot)] / 2)::int4,
                 run_at = CASE
                     WHEN ($5::int8[])[\(slot)] >= 0
                     THEN now() + make_interval(secs => ($5::int8[])[\(slot)] / 1e6::float8)

@@ -17,6 +17,7 @@ import Synchronization
 /// | `slotworker_jobs_claimed_total` | counter | — |
 /// | `slotworker_jobs_claim_size` | histogram (claims that returned jobs) | — |
 /// | `slotworker_jobs_rescued_total` | counter | — |
+/// | `slotworker_jobs_fenced_total` | counter | — (handlers this process stopped because it could not renew their lease) |
 /// | `slotworker_jobs_last_poll_success_timestamp_seconds` | gauge (Unix time) | — |
 ///
 /// `kind` is bounded: the runner passes registered kinds and `unknown` only. ``prepare(kinds:)`` creates every
@@ -52,6 +53,7 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
     private let claimedTotal: Counter
     private let claimSize: HistogramSeries
     private let rescuedTotal: Counter
+    private let fencedTotal: Counter
     private let lastPollSuccess: Gauge
 
     /// Defines the kind-independent metrics; kind series are made by ``prepare(kinds:)`` or on first use.
@@ -85,6 +87,10 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
             "slotworker_jobs_rescued_total",
             help: "Running jobs whose lease lapsed, taken back by this process's rescuer."
         )
+        fencedTotal = registry.counter(
+            "slotworker_jobs_fenced_total",
+            help: "Handlers this process cancelled because it could not renew their lease before it lapsed."
+        )
         lastPollSuccess = registry.gauge(
             "slotworker_jobs_last_poll_success_timestamp_seconds",
             help: "Unix time of this process's last successful claim or promotion round."
@@ -117,6 +123,10 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
         let handles = handles(kind)
         handles.finished[outcome]?.increment()
         handles.runDuration.record(duration)
+    }
+
+    public func fenced(kind: String) {
+        fencedTotal.increment()
     }
 
     public func rescued(count: Int) {

@@ -72,12 +72,16 @@ extension Repository where Mapping == JobTable {
             case .dead: state = 2
             case .cancelled: state = 3
             case .retry, .snooze: state = later ? 4 : 5
-            case .release: state = 5
+            case .release, .unclaim: state = 5
             }
             ids.append(completion.id)
             attempts.append(Int64(completion.attempt))
             states.append(state)
-            givenBack.append(completion.outcome == .snooze || completion.outcome == .release ? 1 : 0)
+            switch completion.outcome {
+            case .snooze, .unclaim: givenBack.append(1)
+            case .release: givenBack.append(2)
+            default: givenBack.append(0)
+            }
             switch completion.outcome {
             case .retry, .snooze:
                 delays.append(max(completion.delay ?? .zero, .zero).microseconds)

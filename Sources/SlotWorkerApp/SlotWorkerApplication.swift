@@ -13,7 +13,7 @@ import Tasks
 /// into one `ServiceGroup` and runs it until SIGTERM/SIGINT (or until idle with `exitWhenIdle`).
 ///
 /// Shutdown order (the group stops services in reverse): readiness turns 503 at once, the runner stops claiming
-/// and drains its in-flight jobs (releasing unfinished ones without spending an attempt), the rescuer, scheduler,
+/// and drains its in-flight jobs (releasing unfinished ones, without spending an attempt up to the release cap), the rescuer, scheduler,
 /// pruner and sampler stop, and the HTTP server stops last, so probes see the 503 during the drain.
 public struct SlotWorkerApplication {
     public let configuration: SlotWorkerConfiguration
@@ -70,6 +70,7 @@ public struct SlotWorkerApplication {
                 LoggingMessageSender(logger: logger)
             }
         SlotTasks.register(in: &registry, database: database, sender: sender)
+        TraceJob.register(in: &registry, database: database)
 
         var runnerConfiguration = JobRunnerConfiguration(
             concurrency: configuration.concurrency,
@@ -78,7 +79,8 @@ public struct SlotWorkerApplication {
             pollInterval: configuration.pollInterval,
             listen: configuration.listenForNotifications,
             listenConfiguration: listenConfiguration,
-            shutdownTimeout: configuration.shutdownTimeout
+            shutdownTimeout: configuration.shutdownTimeout,
+            maxReleases: configuration.maxReleases
         )
         runnerConfiguration.exitWhenIdle = exitWhenIdle
         let worker = JobQueueWorker(

@@ -37,6 +37,8 @@ public struct SlotWorkerConfiguration: Sendable {
     public var listenForNotifications: Bool
     public var leaseDuration: Duration
     public var shutdownTimeout: Duration
+    /// Releases at shutdown that give the attempt back, per job (`worker.max_releases`).
+    public var maxReleases: Int
     public var statsInterval: Duration
 
     public var finishedRetention: Duration
@@ -143,6 +145,7 @@ public struct SlotWorkerConfiguration: Sendable {
             listenForNotifications: try reader.bool("worker.listen", default: true),
             leaseDuration: .seconds(try reader.int("worker.lease_seconds", default: 30, range: 2...86_400)),
             shutdownTimeout: .seconds(try reader.int("worker.shutdown_timeout_seconds", default: 25, range: 0...3600)),
+            maxReleases: try reader.int("worker.max_releases", default: 5, range: 0...1000),
             statsInterval: .milliseconds(
                 try reader.int("worker.stats_interval_ms", default: 5000, range: 100...600_000)),
             finishedRetention: .seconds(
