@@ -1,5 +1,6 @@
 import Logging
 import Persistence
+import PostgresClient
 import Synchronization
 
 /// Writes finished attempts in batches: one `UPDATE … FROM unnest(…)` per flush.
@@ -22,7 +23,7 @@ final class JobCompleter: Sendable {
 
     private let database: Database
     private let configuration: JobRunnerConfiguration
-    private let health: JobQueueHealth
+    private let observer: any JobQueueObserver
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeup = Wakeup()
@@ -32,12 +33,12 @@ final class JobCompleter: Sendable {
     init(
         database: Database,
         configuration: JobRunnerConfiguration,
-        health: JobQueueHealth,
+        observer: any JobQueueObserver,
         logger: Logger
     ) {
         self.database = database
         self.configuration = configuration
-        self.health = health
+        self.observer = observer
         self.logger = logger
     }
 
@@ -119,7 +120,7 @@ final class JobCompleter: Sendable {
                     state.flushing = []
                 }
                 failures += 1
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if failures == 1 {
                     logger.error(
                         "cannot write job completions; retrying",

@@ -68,7 +68,6 @@ final class JobRunnerCore: Sendable {
     private let registry: JobRegistry
     private let database: Database
     private let observer: any JobQueueObserver
-    private let health: JobQueueHealth
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeup = Wakeup()
@@ -83,7 +82,6 @@ final class JobRunnerCore: Sendable {
         registry: JobRegistry,
         database: Database,
         observer: any JobQueueObserver,
-        health: JobQueueHealth,
         logger: Logger
     ) {
         var logger = logger
@@ -93,9 +91,9 @@ final class JobRunnerCore: Sendable {
         self.registry = registry
         self.database = database
         self.observer = observer
-        self.health = health
         self.logger = logger
-        self.completer = JobCompleter(database: database, configuration: configuration, health: health, logger: logger)
+        self.completer = JobCompleter(
+            database: database, configuration: configuration, observer: observer, logger: logger)
     }
 
     /// Stops claiming; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish.
@@ -273,7 +271,7 @@ final class JobRunnerCore: Sendable {
 
             if let failure {
                 failures += 1
-                health.onDatabaseError(failure)
+                observer.databaseFailed(failure)
                 if failures == 1 {
                     logger.error("cannot claim jobs; retrying with backoff", metadata: ["error": "\(failure)"])
                 } else {
@@ -342,7 +340,6 @@ final class JobRunnerCore: Sendable {
 
     private func reportProgress() {
         observer.pollSucceeded(at: Date())
-        health.onPollSucceeded()
     }
 
     /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
@@ -618,7 +615,7 @@ final class JobRunnerCore: Sendable {
                     }
                 }
             case .failure(let error):
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if !failing {
                     logger.error(
                         "cannot renew job leases; handlers stop once their lease is no longer sure (self-fencing) and other workers take the jobs over once the leases lapse",

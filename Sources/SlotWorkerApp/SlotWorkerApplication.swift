@@ -1,34 +1,39 @@
 import Foundation
 import HTTPServer
 import JobQueue
-import Logging
-import Monitoring
+public import Logging
+import Metrics
+public import Monitoring
+import MonitoringAdapters
 import Persistence
 import PostgresClient
 import Repositories
 import ServiceLifecycle
 import Tasks
+import UnixSignals
 
 /// `slot-worker run`: wires the pool, the metrics registry, the health state, the HTTP server and the job queue
 /// into one `ServiceGroup` and runs it until SIGTERM/SIGINT (or until idle with `exitWhenIdle`).
 ///
 /// Shutdown order (the group stops services in reverse): readiness turns 503 at once, the runner stops claiming
-/// and drains its in-flight jobs (releasing unfinished ones, without spending an attempt up to the release cap), the rescuer, scheduler,
-/// pruner and sampler stop, and the HTTP server stops last, so probes see the 503 during the drain.
+/// and drains its in-flight jobs (releasing unfinished ones, without spending an attempt up to the release cap), the
+/// rescuer, scheduler, pruner and sampler stop, and the HTTP server stops last, so probes see the 503 during the drain.
 public struct SlotWorkerApplication {
     public let configuration: SlotWorkerConfiguration
     public let metrics: MetricsRegistry
     let logger: Logger
 
-    /// - Parameter metrics: the process's one registry; the executable bootstraps swift-metrics with it.
-    public init(configuration: SlotWorkerConfiguration, metrics: MetricsRegistry, logger: Logger) {
+    /// Creates the process's one metrics registry (``metrics``).
+    public init(configuration: SlotWorkerConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.metrics = metrics
+        self.metrics = MetricsRegistry(logger: logger)
         self.logger = logger
     }
 
-    /// Runs until shut down. Throws configuration and bind errors before anything starts.
+    /// Bootstraps swift-metrics with ``metrics`` (so library metrics land in the same registry), then runs until shut
+    /// down. Call once per process. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
+        MetricsSystem.bootstrap(metrics.makeMetricsFactory())
         let postgres = try PostgresConfiguration(
             configuration.databaseURL,
             connectTimeoutSeconds: configuration.connectTimeoutSeconds,
@@ -94,8 +99,10 @@ public struct SlotWorkerApplication {
             completedRetention: configuration.finishedRetention,
             deadRetention: configuration.deadRetention,
             sampleInterval: configuration.statsInterval,
-            observer: PrometheusJobQueueMetrics(registry: metrics),
-            health: Self.jobQueueHealth(health, pool: pool),
+            observer: FanOutJobQueueObserver([
+                PrometheusJobQueueMetrics(registry: metrics),
+                JobQueueHealthObserver(health: health, connectionTrouble: { pool.connectTrouble }),
+            ]),
             logger: logger
         )
 
@@ -154,26 +161,6 @@ public struct SlotWorkerApplication {
         }
         await pool.close()
         logger.info("slot-worker stopped")
-    }
-}
-
-extension SlotWorkerApplication {
-    /// The job queue's health reports, with one addition: while the pool cannot open new connections (the server
-    /// refuses them, e.g. `max_connections` reached), a successful poll does not mark the database check passing but
-    /// failing with the pool's description, so `/readyz` says so although the held connections keep working.
-    static func jobQueueHealth(_ health: HealthState, pool: PostgresPool) -> JobQueueHealth {
-        let reporting = JobQueueHealth.reporting(to: health)
-        return JobQueueHealth(
-            onPollSucceeded: {
-                guard let trouble = pool.connectTrouble else {
-                    reporting.onPollSucceeded()
-                    return
-                }
-                health.recordProgress()
-                health.update(check: "database", ok: false, detail: trouble)
-            },
-            onDatabaseError: reporting.onDatabaseError
-        )
     }
 }
 
