@@ -34,11 +34,7 @@ public struct SlotWorkerApplication {
     /// down. Call once per process. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
         MetricsSystem.bootstrap(metrics.makeMetricsFactory())
-        let postgres = try PostgresConfiguration(
-            configuration.databaseURL,
-            connectTimeoutSeconds: configuration.connectTimeoutSeconds,
-            timeouts: configuration.databaseTimeouts
-        )
+        let postgres = try configuration.postgresConfiguration(timeouts: configuration.databaseTimeouts)
         let listenConfiguration = try configuration.listenURL.map {
             try PostgresConfiguration(
                 $0, connectTimeoutSeconds: configuration.connectTimeoutSeconds, timeouts: configuration.databaseTimeouts

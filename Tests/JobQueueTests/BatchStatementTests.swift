@@ -14,7 +14,7 @@ struct BatchStatementTests {
     static func claimed(_ count: Int, database: Database) async throws -> [ClaimedJob] {
         _ = try await JobQueueClient(database: database).enqueue((0..<count).map { _ in NewJob(kind: "noop") }).get()
         let jobs = try await database.withJobs {
-            await $0.claim(queue: "default", limit: count, workerID: worker, lease: .seconds(60))
+            await $0.claim(queue: "default", limit: count, workerID: worker, lease: .seconds(60), kinds: ["noop"])
         }.get()
         #expect(jobs.count == count)
         return jobs
@@ -180,7 +180,7 @@ extension BatchStatementTests {
         let retried = try await JobAdmin(database: database).retry(id: job.id).get()
         #expect(retried.attempts == 1)
         let again = try await database.withJobs {
-            await $0.claim(queue: "default", limit: 1, workerID: Self.worker, lease: .seconds(60))
+            await $0.claim(queue: "default", limit: 1, workerID: Self.worker, lease: .seconds(60), kinds: ["noop"])
         }.get()
         #expect(again.first?.attempt == 2)
         let stale = try await database.withJobs {
