@@ -221,6 +221,7 @@ let package = Package(
         .testTarget(
             name: "SlotWorkerCLITests",
             dependencies: ["TestSupport", "PostgresClient"],
+            exclude: ["stall_proxy.py"],
             swiftSettings: swiftSettings
         ),
     ]

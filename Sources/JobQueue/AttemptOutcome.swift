@@ -8,7 +8,11 @@
 /// - Any other failure (a thrown error, a timeout, `retry` without a delay) retries after the retry policy's backoff
 ///   while attempts remain, and is dead on the last attempt. `retry(after:)` retries after exactly that delay, and is
 ///   dead on the last attempt too.
-/// - A handler cancelled by shutdown (not by its own control) that throws is released: its attempt is given back.
+/// - A handler cancelled by shutdown (not by its own control) that throws is released: its attempt is given back,
+///   while the job was released fewer than `maxReleases` times; past that the stop spends the attempt like a failure
+///   ("interrupted at shutdown again"), so a job longer than the shutdown timeout ends `dead` instead of looping.
+/// - A handler stopped because this worker could not renew its lease (self-fencing) fails like a thrown error; the
+///   completion's guard drops it if another worker took the job over.
 /// - An attempt stopped because an operator cancelled the job writes nothing (the row is already `cancelled`) and
 ///   counts as cancelled; one stopped because this worker lost the job writes and counts nothing.
 /// - Error text is cut to ``maxErrorLength`` characters.
@@ -25,6 +29,8 @@ package struct AttemptOutcome: Sendable, Equatable {
         case cancelled
         /// This worker no longer holds the job (rescued after a lapsed lease, or cancelled without a notification).
         case lost
+        /// This worker could not renew the lease for this long and stopped the handler (self-fencing).
+        case fenced(Duration)
     }
 
     /// What the runner logs about the attempt.
@@ -39,6 +45,8 @@ package struct AttemptOutcome: Sendable, Equatable {
         case cancelledWhileRunning
         /// Stopped because this worker lost the job.
         case lost
+        /// Stopped because the lease could not be renewed for this long (self-fencing).
+        case fenced(Duration)
     }
 
     /// What to write (nil: nothing).
@@ -63,6 +71,7 @@ package struct AttemptOutcome: Sendable, Equatable {
     ///   - maxAttempts: the job's attempt limit (the job's own, else its kind's, else the runner's).
     ///   - retry: the backoff policy (the kind's, else the runner's).
     ///   - releasing: the handler's task was cancelled from outside its control (the shutdown timeout).
+    ///   - releases: how often the job was released at shutdown before; `maxReleases`: the cap.
     ///   - generator: the source of the backoff's jitter.
     package init(
         _ ending: Ending,
@@ -71,6 +80,8 @@ package struct AttemptOutcome: Sendable, Equatable {
         maxAttempts: Int,
         retry: RetryPolicy,
         releasing: Bool,
+        releases: Int = 0,
+        maxReleases: Int = .max,
         using generator: inout some RandomNumberGenerator
     ) {
         func completion(_ outcome: JobCompletion.Outcome, delay: Duration? = nil, error: String? = nil) -> JobCompletion
@@ -114,8 +125,10 @@ package struct AttemptOutcome: Sendable, Equatable {
         case .returned(.cancel(let reason)):
             self.init(completion: completion(.cancelled, error: reason), outcome: .cancelled)
         case .threw(let message, let permanent):
-            if releasing, !permanent {
+            if releasing, !permanent, releases < maxReleases {
                 self.init(completion: completion(.release), outcome: nil)
+            } else if releasing, !permanent {
+                self = failed(Self.interruptedAtShutdown(releases: releases), permanent: false)
             } else {
                 self = failed(message, permanent: permanent)
             }
@@ -125,7 +138,18 @@ package struct AttemptOutcome: Sendable, Equatable {
             self.init(completion: nil, outcome: .cancelled, note: .cancelledWhileRunning)
         case .lost:
             self.init(completion: nil, outcome: nil, note: .lost)
+        case .fenced(let after):
+            self = failed(
+                "self-fenced: this worker could not renew its lease for \(after) and stopped the handler",
+                permanent: false)
+            note = .fenced(after)
         }
+    }
+
+    /// Why a stop at shutdown spends the attempt: the job was released `releases` times already (the cap).
+    package static func interruptedAtShutdown(releases: Int) -> String {
+        "interrupted at shutdown again: released \(releases) times before (the cap) because it ran past the "
+            + "shutdown timeout, so this stop spends the attempt"
     }
 
     /// Cuts an error message to ``maxErrorLength`` characters.

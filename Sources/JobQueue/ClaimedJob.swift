@@ -19,6 +19,8 @@ public struct ClaimedJob: Sendable, Equatable {
     public var uniqueKey: String?
     /// From `run_at` to the claim, by the database clock.
     public var wait: Duration
+    /// How often the job was released at shutdown with its attempt given back.
+    public var releases: Int
 
     public init(
         id: Int64,
@@ -31,7 +33,8 @@ public struct ClaimedJob: Sendable, Equatable {
         runAt: Date = Date(),
         createdAt: Date = Date(),
         uniqueKey: String? = nil,
-        wait: Duration = .zero
+        wait: Duration = .zero,
+        releases: Int = 0
     ) {
         self.id = id
         self.kind = kind
@@ -44,6 +47,7 @@ public struct ClaimedJob: Sendable, Equatable {
         self.createdAt = createdAt
         self.uniqueKey = uniqueKey
         self.wait = wait
+        self.releases = releases
     }
 
     /// Decodes a row of `JobSQL.claim`'s RETURNING list by position (the claim is the hot path).
@@ -59,7 +63,8 @@ public struct ClaimedJob: Sendable, Equatable {
             runAt: Date(timeIntervalSince1970: try row.decode(at: 7, as: Double.self)),
             createdAt: Date(timeIntervalSince1970: try row.decode(at: 8, as: Double.self)),
             uniqueKey: try row.decode(at: 9, as: String?.self),
-            wait: .seconds(try row.decode(at: 10, as: Double.self))
+            wait: .seconds(try row.decode(at: 10, as: Double.self)),
+            releases: try row.decode(at: 11)
         )
     }
 }

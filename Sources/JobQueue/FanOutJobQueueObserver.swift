@@ -37,6 +37,10 @@ public struct FanOutJobQueueObserver: JobQueueObserver {
         for observer in observers { observer.rescued(count: count) }
     }
 
+    public func fenced(kind: String) {
+        for observer in observers { observer.fenced(kind: kind) }
+    }
+
     public func sampled(_ sample: QueueSample) {
         for observer in observers { observer.sampled(sample) }
     }

@@ -19,12 +19,21 @@ public struct JobAdmin: Sendable {
         await database.withJobs { await $0.get(id) }
     }
 
-    /// Makes a `dead` or `cancelled` job `available` now with attempts reset to 0 (`last_error` is kept).
+    /// Makes a `dead` or `cancelled` job `available` now with a fresh set of attempts (`last_error` is kept):
+    /// `attempts` is kept (the fencing token never repeats) and `max_attempts` raised by the kind's limit from
+    /// `registry` (else `defaultMaxAttempts`).
     ///
     /// - Returns: `.notFound`; `.validation(field: "state")` for other states; `.conflict` when an unfinished job
     ///   holds its unique key.
-    public func retry(id: Int64) async -> Result<Job, RepositoryError> {
-        await database.withJobs { await $0.retry(id: id) }
+    public func retry(
+        id: Int64,
+        registry: JobRegistry = JobRegistry(),
+        defaultMaxAttempts: Int = JobRunnerConfiguration.standardMaxAttempts
+    ) async -> Result<Job, RepositoryError> {
+        await database.withJobs {
+            await $0.retry(
+                id: id, kindMaxAttempts: registry.maxAttemptsByKind, defaultMaxAttempts: defaultMaxAttempts)
+        }
     }
 
     /// Cancels an unfinished job; returns the state it was in.

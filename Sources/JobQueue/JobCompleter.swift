@@ -1,5 +1,6 @@
 import Logging
 import Persistence
+import PostgresClient
 import Synchronization
 
 /// Writes finished attempts in batches: one `UPDATE … FROM unnest(…)` per flush.
@@ -7,7 +8,10 @@ import Synchronization
 /// A flush happens when ``JobRunnerConfiguration/completionBatchSize`` attempts are pending, or when the first
 /// pending attempt has waited ``JobRunnerConfiguration/completionFlushInterval``; attempts that finish while a flush
 /// runs go into the next one. A failed flush keeps its attempts and is retried with backoff (their leases stay
-/// renewed by the heartbeat meanwhile). After ``close()``, ``run()`` flushes what is left and returns; if the
+/// renewed by the heartbeat meanwhile). A flush that fails for a reason its rows carry (a server or bind error, not
+/// the connection) is split in halves written apart, down to single rows, so one bad row cannot hold back the
+/// others; a single row that still fails is written once more with a readable error in place of its own, and
+/// dropped with an error log if even that fails (its lease then lapses and the rescuer takes it back). After ``close()``, ``run()`` flushes what is left and returns; if the
 /// database stays unreachable for the shutdown timeout, the rest is dropped with an error log (the leases then
 /// lapse and the rescuer re-runs those jobs).
 final class JobCompleter: Sendable {
@@ -90,7 +94,7 @@ final class JobCompleter: Sendable {
                 state.flushing = batch
                 return batch
             }
-            switch await database.withJobs({ await $0.complete(batch, workerID: configuration.workerID) }) {
+            switch await write(batch) {
             case .success(let updated):
                 let idle = state.withLock { state -> Bool in
                     state.flushing = []
@@ -137,6 +141,71 @@ final class JobCompleter: Sendable {
                 let backoff = JobRunnerCore.backoff(failures: failures, configuration: configuration)
                 do { try await Task.sleep(for: backoff) } catch { return }
             }
+        }
+    }
+
+    /// Writes `batch` in one statement, or, when that fails for a reason of its rows, in halves written apart (see
+    /// the type's notes). Returns the ids updated; fails only with errors that call for retrying the whole batch
+    /// later (connection, pool, serialization), after which rows already written are harmlessly sent again (their
+    /// guard no longer matches).
+    private func write(_ batch: [JobCompletion]) async -> Result<[Int64], RepositoryError> {
+        let result = await database.withJobs { await $0.complete(batch, workerID: configuration.workerID) }
+        guard case .failure(let error) = result, Self.isCausedByRows(error), !Task.isCancelled else { return result }
+        guard batch.count > 1 else { return await writeAlone(batch[0], failure: error) }
+        let middle = batch.count / 2
+        var updated: [Int64] = []
+        for half in [Array(batch[..<middle]), Array(batch[middle...])] {
+            switch await write(half) {
+            case .success(let ids): updated += ids
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return .success(updated)
+    }
+
+    /// The last resort for one completion its batch could not write: the same outcome, with a readable error about
+    /// the failure in place of the completion's own text.
+    private func writeAlone(_ completion: JobCompletion, failure: RepositoryError) async -> Result<
+        [Int64], RepositoryError
+    > {
+        let replacement = JobCompletion(
+            id: completion.id,
+            attempt: completion.attempt,
+            outcome: completion.outcome,
+            delay: completion.delay,
+            error: "the outcome of attempt \(completion.attempt) (\(completion.outcome.rawValue)) could not be stored "
+                + "as reported, so its error text was dropped: \(failure)"
+        )
+        let result = await database.withJobs { await $0.complete([replacement], workerID: configuration.workerID) }
+        if case .failure(let error) = result, Self.isCausedByRows(error) {
+            logger.error(
+                "cannot record a job's outcome; it is left to its lease and the rescuer",
+                metadata: [
+                    "job.id": "\(completion.id)", "job.outcome": "\(completion.outcome.rawValue)", "error": "\(error)",
+                ]
+            )
+            return .success([])
+        }
+        if case .success = result {
+            logger.warning(
+                "a job's outcome was stored without its error text, which the database refused",
+                metadata: ["job.id": "\(completion.id)", "error": "\(failure)"]
+            )
+        }
+        return result
+    }
+
+    /// Whether a failed completion statement failed because of what its rows hold (retrying it unchanged would fail
+    /// again), as opposed to the connection, the pool or a transient conflict.
+    static func isCausedByRows(_ error: RepositoryError) -> Bool {
+        guard case .database(let failure) = error else { return true }
+        guard let underlying = failure.underlying else { return true }
+        switch underlying.kind {
+        case .connectionLost, .connectionFailed, .poolTimeout, .poolClosed, .serializationFailure,
+            .deadlockDetected, .misuse:
+            return false
+        default:
+            return true
         }
     }
 }

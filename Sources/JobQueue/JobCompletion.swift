@@ -12,8 +12,12 @@ public struct JobCompletion: Sendable, Equatable {
         case retry
         /// Back to `scheduled` for later; the attempt is given back.
         case snooze
-        /// Back to `available` as it was, without spending the attempt (shutdown, over-claim).
+        /// Back to `available` without spending the attempt, counted in `releases` (the handler was stopped at
+        /// shutdown).
         case release
+        /// Back to `available` without spending the attempt, not counted: no handler ran (claimed beyond its kind's
+        /// concurrency limit).
+        case unclaim
     }
 
     public var id: Int64
@@ -22,14 +26,15 @@ public struct JobCompletion: Sendable, Equatable {
     public var outcome: Outcome
     /// For `retry` and `snooze`: how long until the next attempt, by the database clock.
     public var delay: Duration?
-    /// The failure to keep in `last_error` (nil keeps the previous one).
-    public var error: String?
+    /// The failure to keep in `last_error` (nil keeps the previous one), sanitised and truncated for storage (see
+    /// ``JobErrorText``).
+    public let error: String?
 
     public init(id: Int64, attempt: Int, outcome: Outcome, delay: Duration? = nil, error: String? = nil) {
         self.id = id
         self.attempt = attempt
         self.outcome = outcome
         self.delay = delay
-        self.error = error
+        self.error = error.map(JobErrorText.sanitize)
     }
 }

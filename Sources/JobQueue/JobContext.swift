@@ -19,6 +19,11 @@ public struct JobContext: Sendable {
     public var workerID: String
     /// The runner's logger, without job metadata.
     public var baseLogger: Logger
+    /// Whether this worker can still be sure it holds the job's lease: false once renewals failed for long enough
+    /// that the runner stops the handler (self-fencing, before the lease can lapse and another worker take over),
+    /// or once the attempt was aborted. A handler checks it right before a side effect that must not happen twice;
+    /// it reads a clock, so it is right even in a process resumed after a long stop (SIGSTOP, a VM pause).
+    public var holdsLease: @Sendable () -> Bool
 
     /// A logger with `job.id`, `job.kind` and `job.attempt` metadata (built on each access: keep it in a local
     /// when logging several times).
@@ -44,7 +49,8 @@ public struct JobContext: Sendable {
         createdAt: Date = Date(),
         uniqueKey: String? = nil,
         workerID: String = "test",
-        logger: Logger
+        logger: Logger,
+        holdsLease: @escaping @Sendable () -> Bool = { true }
     ) {
         self.id = id
         self.kind = kind
@@ -57,5 +63,6 @@ public struct JobContext: Sendable {
         self.uniqueKey = uniqueKey
         self.workerID = workerID
         self.baseLogger = logger
+        self.holdsLease = holdsLease
     }
 }

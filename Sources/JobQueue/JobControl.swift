@@ -14,6 +14,9 @@ final class JobControl: Sendable {
         case lost
         /// The attempt ran past its kind's timeout.
         case timedOut
+        /// This worker could not renew the lease for long enough that it might lapse: the handler is stopped before
+        /// another worker can take the job over (self-fencing).
+        case fenced
     }
 
     /// The task running the handler. `@unchecked Sendable`: it is stored and used only under the lock, and
@@ -25,9 +28,35 @@ final class JobControl: Sendable {
     private struct State: ~Copyable {
         var reason: AbortReason?
         var handler: HandlerTask?
+        /// When the statement that last set the lease was sent (the claim, then each renewal that kept it).
+        var leaseSetAt: ContinuousClock.Instant
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    /// How long after ``State/leaseSetAt`` the lease counts as no longer sure (the lease less one heartbeat
+    /// interval: the handler gets that interval to stop before another worker may take over).
+    let fenceAfter: Duration
+
+    /// - Parameters:
+    ///   - leaseSetAt: when the claim that leased the job was sent.
+    ///   - fenceAfter: see ``fenceAfter``.
+    init(leaseSetAt: ContinuousClock.Instant = .now, fenceAfter: Duration = .seconds(86_400 * 365)) {
+        state = Mutex(State(leaseSetAt: leaseSetAt))
+        self.fenceAfter = fenceAfter
+    }
+
+    /// A renewal sent at `sentAt` kept the lease.
+    func leaseRenewed(sentAt: ContinuousClock.Instant) {
+        state.withLock { $0.leaseSetAt = max($0.leaseSetAt, sentAt) }
+    }
+
+    /// When the handler must have been stopped unless the lease is renewed before.
+    var fenceDeadline: ContinuousClock.Instant { state.withLock { $0.leaseSetAt } + fenceAfter }
+
+    /// Whether the lease is still sure at `now` and the attempt was not aborted.
+    func holdsLease(at now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { $0.reason == nil && now < $0.leaseSetAt + fenceAfter }
+    }
 
     /// Runs `body` (the handler) in the calling task; an abort before or during it cancels this task.
     func run<T>(_ body: () async -> T) async -> T {

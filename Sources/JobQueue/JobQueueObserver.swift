@@ -21,6 +21,9 @@ public protocol JobQueueObserver: Sendable {
     func finished(kind: String, outcome: JobOutcome, duration: Duration)
     /// The rescuer took back `count` jobs whose lease lapsed.
     func rescued(count: Int)
+    /// A runner cancelled a handler of `kind` because it could not renew the job's lease in time (self-fencing:
+    /// another worker may take the job over once the lease lapses).
+    func fenced(kind: String)
     /// The sampler read the queue depth from the database.
     func sampled(_ sample: QueueSample)
     /// A runner's claim round succeeded (idle or not) at `date`.
@@ -37,6 +40,7 @@ extension JobQueueObserver {
     public func started(kind: String, wait: Duration) {}
     public func finished(kind: String, outcome: JobOutcome, duration: Duration) {}
     public func rescued(count: Int) {}
+    public func fenced(kind: String) {}
     public func sampled(_ sample: QueueSample) {}
     public func pollSucceeded(at date: Date) {}
     public func databaseFailed(_ error: RepositoryError) {}

@@ -17,7 +17,8 @@ public import ServiceLifecycle
 /// - **Database outages**: every failure is logged, reported to ``JobQueueObserver/databaseFailed(_:)`` and
 ///   retried with backoff capped at ``JobRunnerConfiguration/maxDatabaseBackoff``; the runner never crashes on them.
 /// - **Graceful shutdown**: claiming stops; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish;
-///   the rest are cancelled and released to `available` without spending their attempt; completions are written;
+///   the rest are cancelled and released to `available` without spending their attempt (up to
+///   ``JobRunnerConfiguration/maxReleases`` times per job, then the stop spends it); completions are written;
 ///   then `run()` returns. If the task is cancelled outright instead, handlers are cancelled and nothing more is
 ///   written: those jobs are rescued after their lease lapses (the attempt then counts).
 ///

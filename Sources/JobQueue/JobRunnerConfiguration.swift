@@ -23,13 +23,19 @@ public struct JobRunnerConfiguration: Sendable {
     public var listenConfiguration: PostgresConfiguration?
     /// An attempt's time limit for kinds that set none; nil means no limit.
     public var defaultTimeout: Duration?
+    /// The default of ``defaultMaxAttempts``.
+    public static let standardMaxAttempts = 20
     /// Attempt limit for jobs and kinds that set none.
     public var defaultMaxAttempts: Int
     /// Backoff for kinds that set none.
     public var retryPolicy: RetryPolicy
     /// On graceful shutdown, how long running jobs may finish before they are cancelled and released (not
-    /// spending their attempt). Keep it below the service group's own shutdown limit.
+    /// spending their attempt, up to ``maxReleases``). Keep it below the service group's own shutdown limit.
     public var shutdownTimeout: Duration
+    /// How often one job may be released at shutdown with its attempt given back; past that, a stop at shutdown
+    /// spends the attempt like a failure ("interrupted at shutdown …"), so a job longer than the shutdown timeout
+    /// ends `dead` with that error instead of looping in a fleet that restarts often.
+    public var maxReleases: Int
     /// A completion batch is written once it has this many attempts…
     public var completionBatchSize: Int
     /// …or once its first attempt has waited this long.
@@ -54,9 +60,10 @@ public struct JobRunnerConfiguration: Sendable {
         listen: Bool = true,
         listenConfiguration: PostgresConfiguration? = nil,
         defaultTimeout: Duration? = .seconds(300),
-        defaultMaxAttempts: Int = 20,
+        defaultMaxAttempts: Int = JobRunnerConfiguration.standardMaxAttempts,
         retryPolicy: RetryPolicy = RetryPolicy(),
         shutdownTimeout: Duration = .seconds(20),
+        maxReleases: Int = 5,
         completionBatchSize: Int = 100,
         completionFlushInterval: Duration = .milliseconds(2),
         databaseBackoff: Duration = .milliseconds(100),
@@ -75,6 +82,7 @@ public struct JobRunnerConfiguration: Sendable {
         self.defaultMaxAttempts = max(1, defaultMaxAttempts)
         self.retryPolicy = retryPolicy
         self.shutdownTimeout = shutdownTimeout
+        self.maxReleases = max(0, maxReleases)
         self.completionBatchSize = max(1, completionBatchSize)
         self.completionFlushInterval = completionFlushInterval
         self.databaseBackoff = databaseBackoff

@@ -28,6 +28,9 @@ final class JobRunnerCore: Sendable {
         var control: JobControl
         /// When the attempt times out (nil: no limit).
         var deadline: ContinuousClock.Instant?
+        /// Releases at shutdown so far, and the attempt limit in force (for a release of an abandoned handler).
+        var releases: Int
+        var maxAttempts: Int
     }
 
     private struct State {
@@ -43,6 +46,10 @@ final class JobRunnerCore: Sendable {
         var backlog = false
         var lastClaim = ContinuousClock.now
         var shutdownRequested = false
+        /// The drain gave up on handlers that ignored cancellation (their jobs were released).
+        var abandoned = false
+        /// The handler group ended (every handler returned).
+        var handlersEnded = false
         /// When the next scheduled job is due (by this process's clock).
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
@@ -62,6 +69,8 @@ final class JobRunnerCore: Sendable {
     private let wakeup = Wakeup()
     /// Wakes the timeout watcher when an attempt starts with an earlier deadline than the one it sleeps until.
     private let timeoutWakeup = Wakeup()
+    /// Wakes ``runHandlers()`` when the handler group ended or was abandoned.
+    private let handlersDone = Wakeup()
     private let completer: JobCompleter
 
     init(
@@ -125,9 +134,7 @@ final class JobRunnerCore: Sendable {
                 flusher.addTask {
                     await self.completer.run(onScheduled: self.arm(after:), onIdle: self.completionsWritten)
                 }
-                await withDiscardingTaskGroup { handlers in
-                    await self.dispatch(into: &handlers)
-                }
+                await self.runHandlers()
                 self.completer.close()
             }
             background.cancelAll()
@@ -137,9 +144,33 @@ final class JobRunnerCore: Sendable {
 
     // MARK: - Dispatch
 
+    /// Runs the dispatch loop and the handlers' group, and returns once every handler returned, or once the drain
+    /// gave up on handlers that ignore cancellation (``abandonStragglers()``), or when cancelled.
+    ///
+    /// The group runs in a task of its own, awaited here, because a structured scope cannot end before its children
+    /// do: a handler stuck in a non-cancellable wait would otherwise hold shutdown forever. An abandoned handler
+    /// keeps running detached until the process exits; nothing it reports is recorded.
+    private func runHandlers() async {
+        let group = Task {
+            await withDiscardingTaskGroup { handlers in
+                await self.dispatch(into: &handlers)
+            }
+            self.state.withLock { $0.handlersEnded = true }
+            self.handlersDone.signal()
+        }
+        await withTaskCancellationHandler {
+            while !Task.isCancelled, !state.withLock({ $0.handlersEnded || $0.abandoned }) {
+                await handlersDone.wait(until: nil)
+            }
+        } onCancel: {
+            group.cancel()
+        }
+    }
+
     private func dispatch(into handlers: inout DiscardingTaskGroup) async {
         var nextPoll = ContinuousClock.now
         var failures = 0
+        var orphansPossible = false
         while !Task.isCancelled, !state.withLock({ $0.shutdownRequested }) {
             let now = ContinuousClock.now
             let pollDue = now >= nextPoll
@@ -187,7 +218,33 @@ final class JobRunnerCore: Sendable {
                 }
             }
 
+            if failure == nil, orphansPossible {
+                // Running first, then unwritten: a handler queues its completion before it leaves `running`.
+                let running = state.withLock { Array($0.running.keys) }
+                let known = running + completer.unwrittenAttempts.map(\.id)
+                switch await database.withJobs({
+                    await $0.releaseOrphans(workerID: configuration.workerID, known: known)
+                }) {
+                case .success(let released):
+                    orphansPossible = false
+                    if !released.isEmpty {
+                        logger.notice(
+                            "gave back jobs claimed by a statement whose answer was lost",
+                            metadata: ["job.ids": "\(released)"]
+                        )
+                        // They are ready again below the claim floor.
+                        state.withLock { state in
+                            state.claimRequested = true
+                            state.floor = nil
+                        }
+                    }
+                case .failure(let error):
+                    failure = error
+                }
+            }
+
             if failure == nil, let (plan, floor) = claimPlan(pollDue: pollDue) {
+                let claimSent = ContinuousClock.now
                 let result = await database.withJobs {
                     await $0.claim(
                         queue: configuration.queue,
@@ -207,13 +264,15 @@ final class JobRunnerCore: Sendable {
                         if state.backlog { state.claimRequested = true }
                         if let floor = ClaimFloor.after(claiming: jobs, kinds: plan.kinds) { state.floor = floor }
                     }
-                    for job in jobs { start(job, in: &handlers) }
+                    for job in jobs { start(job, claimSent: claimSent, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
                     state.withLock { state in
                         state.claimRequested = true
                         state.floor = nil
                     }
+                    // The claim may have committed with its answer lost: look for orphans before claiming again.
+                    orphansPossible = true
                     failure = error
                 }
             }
@@ -303,34 +362,41 @@ final class JobRunnerCore: Sendable {
     /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when its kind is at
     /// its concurrency limit (one claim can return more jobs of a kind than it has free slots) or not registered
     /// here (the claim takes only registered kinds, so only a job claimed by another path could be one).
-    private func start(_ job: ClaimedJob, in handlers: inout DiscardingTaskGroup) {
+    ///
+    /// `claimSent` is when the claim statement was sent: the lease it set counts from then (self-fencing).
+    private func start(_ job: ClaimedJob, claimSent: ContinuousClock.Instant, in handlers: inout DiscardingTaskGroup) {
         guard let entry = registry.entry(for: job.kind) else {
             logger.warning(
                 "claimed a job of a kind this worker does not run; released untouched",
                 metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
-            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .unclaim))
             return
         }
-        let control = JobControl()
+        let control = JobControl(
+            leaseSetAt: claimSent, fenceAfter: configuration.lease - configuration.heartbeatInterval)
         let timeout = entry.timeout ?? configuration.defaultTimeout
         let deadline = timeout.map { ContinuousClock.now + $0 }
+        let watched = min(deadline ?? control.fenceDeadline, control.fenceDeadline)
+        let maxAttempts = job.maxAttempts ?? entry.maxAttempts ?? configuration.defaultMaxAttempts
         var rearmWatcher = false
         let admitted = state.withLock { state -> Bool in
             let admission = Admission(
                 kindLimit: entry.concurrency, runningOfKind: state.runningByKind[job.kind, default: 0],
                 running: state.running.count, concurrency: configuration.concurrency)
             guard admission == .start else { return false }
-            state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
+            state.running[job.id] = Running(
+                attempt: job.attempt, control: control, deadline: deadline, releases: job.releases,
+                maxAttempts: maxAttempts)
             state.runningByKind[job.kind, default: 0] += 1
-            if let deadline, state.watchedDeadline.map({ deadline < $0 }) ?? true {
-                state.watchedDeadline = deadline
+            if state.watchedDeadline.map({ watched < $0 }) ?? true {
+                state.watchedDeadline = watched
                 rearmWatcher = true
             }
             return true
         }
         if rearmWatcher { timeoutWakeup.signal() }
         guard admitted else {
-            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .unclaim))
             return
         }
         observer.inFlightChanged(by: 1)
@@ -346,7 +412,9 @@ final class JobRunnerCore: Sendable {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
-        if let completion { completer.add(completion) }
+        // An abandoned attempt was released already; what it reports late is not recorded.
+        if let completion, !state.withLock({ $0.abandoned }) { completer.add(completion) }
+        if control.abortReason == .fenced { observer.fenced(kind: job.kind) }
         let wake = state.withLock { state -> Bool in
             if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
             let left = state.runningByKind[job.kind, default: 1] - 1
@@ -387,7 +455,8 @@ final class JobRunnerCore: Sendable {
             createdAt: job.createdAt,
             uniqueKey: job.uniqueKey,
             workerID: configuration.workerID,
-            logger: logger
+            logger: logger,
+            holdsLease: { control.holdsLease() }
         )
         let ending = await race(
             invocation, context: context, timeout: entry.timeout ?? configuration.defaultTimeout, control: control)
@@ -414,8 +483,11 @@ final class JobRunnerCore: Sendable {
                 return .threw(message: Self.describe(error), permanent: false)
             }
         }
+        // A handler that failed once the lease was no longer sure (it may have checked `holdsLease`) was fenced.
+        if case .threw = handlerEnding, control.abortReason == nil, !control.holdsLease() { control.abort(.fenced) }
         switch control.abortReason {
         case .timedOut: return .timedOut(timeout ?? .zero)
+        case .fenced: return .fenced(control.fenceAfter)
         case .cancelled: return .cancelled
         case .lost: return .lost
         case nil: return handlerEnding
@@ -435,7 +507,7 @@ final class JobRunnerCore: Sendable {
         let decided = AttemptOutcome(
             ending, id: job.id, attempt: job.attempt, maxAttempts: maxAttempts,
             retry: retry ?? configuration.retryPolicy,
-            releasing: releasing, using: &random)
+            releasing: releasing, releases: job.releases, maxReleases: configuration.maxReleases, using: &random)
         switch decided.note {
         case .failedPermanently(let message):
             context.logger.warning("job failed permanently", metadata: ["error": "\(message)"])
@@ -445,6 +517,11 @@ final class JobRunnerCore: Sendable {
             context.logger.info("job failed; retrying", metadata: ["error": "\(message)", "job.retry_in": "\(delay)"])
         case .cancelledWhileRunning:
             context.logger.notice("job was cancelled while running; its handler was stopped")
+        case .fenced(let after):
+            context.logger.warning(
+                "this worker could not renew the job's lease; its handler was stopped before the lease can lapse and another worker take the job over (self-fencing)",
+                metadata: ["job.fence_after": "\(after)"]
+            )
         case .lost:
             context.logger.warning("job is no longer held by this worker (lease lapsed and rescued, or cancelled)")
         case nil:
@@ -504,9 +581,12 @@ final class JobRunnerCore: Sendable {
         var failing = false
         while true {
             do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
-            let running = state.withLock { state in state.running.map { (id: $0.key, attempt: $0.value.attempt) } }
-            let attempts = running + completer.unwrittenAttempts
+            let running = state.withLock { state in
+                state.running.map { (id: $0.key, attempt: $0.value.attempt, control: $0.value.control) }
+            }
+            let attempts = running.map { (id: $0.id, attempt: $0.attempt) } + completer.unwrittenAttempts
             guard !attempts.isEmpty else { continue }
+            let sent = ContinuousClock.now
             let result = await database.withJobs {
                 await $0.heartbeat(attempts, workerID: configuration.workerID, lease: configuration.lease)
             }
@@ -514,15 +594,22 @@ final class JobRunnerCore: Sendable {
             case .success(let held):
                 if failing { logger.info("lease renewals succeed again") }
                 failing = false
-                for entry in running where !held.contains(entry.id) {
-                    abort(entry.id, attempt: entry.attempt, reason: .lost)
+                for entry in running {
+                    if held.contains(entry.id) {
+                        entry.control.leaseRenewed(sentAt: sent)
+                    } else {
+                        abort(entry.id, attempt: entry.attempt, reason: .lost)
+                    }
                 }
             case .failure(let error):
                 observer.databaseFailed(error)
                 if !failing {
                     logger.error(
-                        "cannot renew job leases; jobs may be rescued by other workers if this lasts",
-                        metadata: ["error": "\(error)", "job.lease": "\(configuration.lease)"]
+                        "cannot renew job leases; handlers stop once their lease is no longer sure (self-fencing) and other workers take the jobs over once the leases lapse",
+                        metadata: [
+                            "error": "\(error)", "job.lease": "\(configuration.lease)",
+                            "job.fence_after": "\(configuration.lease - configuration.heartbeatInterval)",
+                        ]
                     )
                 }
                 failing = true
@@ -530,27 +617,33 @@ final class JobRunnerCore: Sendable {
         }
     }
 
-    /// Aborts attempts past their deadline. Sleeps until the earliest deadline of the running attempts; ``start``
+    /// Aborts attempts past their deadline (`.timedOut`) or past their fence deadline (`.fenced`: the lease was not
+    /// renewed for the lease less one heartbeat interval). Sleeps until the earliest deadline of the running
+    /// attempts (renewals move fence deadlines later; the watcher then wakes once early and recomputes); ``start``
     /// wakes it only when an attempt begins with an earlier deadline, which is rare (later attempts get later
     /// deadlines), so no per-attempt timer task exists and finished attempts cost nothing here.
     private func watchTimeouts() async {
         while !Task.isCancelled {
             let now = ContinuousClock.now
-            let (expired, next) = state.withLock { state -> ([JobControl], ContinuousClock.Instant?) in
-                var expired: [JobControl] = []
+            let (expired, next) = state.withLock {
+                state -> ([(JobControl, JobControl.AbortReason)], ContinuousClock.Instant?) in
+                var expired: [(JobControl, JobControl.AbortReason)] = []
                 var next: ContinuousClock.Instant?
-                for running in state.running.values {
-                    guard let deadline = running.deadline else { continue }
-                    if deadline <= now {
-                        if running.control.abortReason == nil { expired.append(running.control) }
+                for running in state.running.values where running.control.abortReason == nil {
+                    let fence = running.control.fenceDeadline
+                    if let deadline = running.deadline, deadline <= now {
+                        expired.append((running.control, .timedOut))
+                    } else if fence <= now {
+                        expired.append((running.control, .fenced))
                     } else {
+                        let deadline = min(running.deadline ?? fence, fence)
                         next = min(next ?? deadline, deadline)
                     }
                 }
                 state.watchedDeadline = next
                 return (expired, next)
             }
-            for control in expired { control.abort(.timedOut) }
+            for (control, reason) in expired { control.abort(reason) }
             await timeoutWakeup.wait(until: next)
         }
     }
@@ -584,7 +677,53 @@ final class JobRunnerCore: Sendable {
                 metadata: ["job.running": "\(left)"]
             )
             handlers.cancelAll()
+            let grace = ContinuousClock.now + Self.cancellationGrace
+            while state.withLock({ $0.running.count }) > 0, ContinuousClock.now < grace, !Task.isCancelled {
+                await wakeup.wait(until: grace)
+            }
+            abandonStragglers()
         }
+    }
+
+    /// How long cancelled handlers get to return at the shutdown timeout before they are abandoned.
+    static let cancellationGrace = Duration.seconds(1)
+
+    /// Releases the jobs whose handlers ignored cancellation and lets ``runHandlers()`` return without them.
+    private func abandonStragglers() {
+        let stragglers = state.withLock { state -> [(id: Int64, running: Running)] in
+            guard !state.running.isEmpty else { return [] }
+            state.abandoned = true
+            return state.running.map { ($0.key, $0.value) }
+        }
+        guard !stragglers.isEmpty else { return }
+        logger.error(
+            "handlers ignored cancellation at the shutdown timeout; their jobs are released and the handlers abandoned",
+            metadata: [
+                "job.ids": "\(stragglers.map(\.id))",
+                "job.cancellation_grace": "\(Self.cancellationGrace)",
+            ]
+        )
+        for (id, running) in stragglers {
+            let note =
+                "the handler ignored cancellation for \(Self.cancellationGrace) after the shutdown timeout and was abandoned"
+            let completion: JobCompletion
+            if running.releases < configuration.maxReleases {
+                completion = JobCompletion(
+                    id: id, attempt: running.attempt, outcome: .release, error: "released at shutdown: \(note)")
+            } else {
+                let message = AttemptOutcome.interruptedAtShutdown(releases: running.releases) + "; \(note)"
+                completion =
+                    running.attempt >= running.maxAttempts
+                    ? JobCompletion(
+                        id: id, attempt: running.attempt, outcome: .dead,
+                        error: "\(message) (attempt \(running.attempt) of \(running.maxAttempts), none left)")
+                    : JobCompletion(
+                        id: id, attempt: running.attempt, outcome: .retry,
+                        delay: configuration.retryPolicy.delay(afterAttempt: running.attempt), error: message)
+            }
+            completer.add(completion)
+        }
+        handlersDone.signal()
     }
 
     // MARK: - Helpers

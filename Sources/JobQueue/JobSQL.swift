@@ -140,7 +140,8 @@ package enum JobSQL {
         RETURNING jobs.id, jobs.kind, jobs.queue, jobs.priority, jobs.payload, jobs.attempts, jobs.max_attempts,
             extract(epoch FROM jobs.run_at)::float8 AS run_at_epoch,
             extract(epoch FROM jobs.created_at)::float8 AS created_at_epoch,
-            jobs.unique_key, greatest(extract(epoch FROM now() - jobs.run_at), 0)::float8 AS wait_seconds
+            jobs.unique_key, greatest(extract(epoch FROM now() - jobs.run_at), 0)::float8 AS wait_seconds,
+            jobs.releases
         """
 
     /// The position of a row's id in the ascending id array `$1` (see the type's notes).
@@ -153,13 +154,15 @@ package enum JobSQL {
     /// row: the ids it updated, as an array (NULL for none).
     ///
     /// Binds (arrays aligned with the ids): ids (ascending, unique), attempts, new state codes (1-based into
-    /// ``completionStates``), attempts given back (0 or 1), delays in µs until the next `run_at` (-1 keeps
+    /// ``completionStates``), attempts given back (0 none, 1 given back, 2 given back by a release at shutdown,
+    /// which also counts in `releases`), delays in µs until the next `run_at` (-1 keeps
     /// `run_at`), errors ('' keeps `last_error`; read only for rows that did not succeed); then worker id, channel.
     package static let complete = """
         WITH updated AS (
             UPDATE jobs SET
                 state = (ARRAY['\(completionStates.joined(separator: "', '"))'])[($3::int8[])[\(slot)]],
-                attempts = jobs.attempts - ($4::int8[])[\(slot)],
+                attempts = jobs.attempts - least(($4::int8[])[\(slot)], 1),
+                releases = jobs.releases + (($4::int8[])[\(slot)] / 2)::int4,
                 run_at = CASE
                     WHEN ($5::int8[])[\(slot)] >= 0
                     THEN now() + make_interval(secs => ($5::int8[])[\(slot)] / 1e6::float8)
@@ -200,6 +203,27 @@ package enum JobSQL {
             RETURNING jobs.id
         )
         SELECT array_agg(id) AS ids FROM renewed
+        """
+
+    /// Gives back the jobs `$1` holds that it does not know of (`$2`: every attempt it runs or has yet to write):
+    /// claimed by a statement whose answer was lost with its connection. No handler ran for them, so their attempt
+    /// is given back. Only valid while no claim of `$1` is in flight. Returns the ids (one row, an array).
+    ///
+    /// Binds: worker id, known ids, channel.
+    static let releaseOrphans = """
+        WITH released AS (
+            UPDATE jobs SET state = 'available', attempts = jobs.attempts - 1, locked_by = NULL,
+                lease_expires_at = NULL
+            WHERE jobs.state = 'running' AND jobs.locked_by = $1 AND jobs.id <> ALL ($2::int8[])
+            RETURNING jobs.id, jobs.queue
+        ),
+        notified AS (
+            SELECT pg_notify($3, json_build_object(
+                'queue', queue, 'available', count(*), 'scheduled', 0, 'requeued', true)::text)
+            FROM released
+            GROUP BY queue
+        )
+        SELECT array_agg(id) AS ids, (SELECT count(*) FROM notified) AS notifications FROM released
         """
 
     /// Makes due scheduled jobs available (one NOTIFY per queue) and reports when the next one is due.
@@ -383,10 +407,18 @@ package enum JobSQL {
         SELECT kind, state, count(*) AS jobs FROM jobs GROUP BY kind, state ORDER BY kind, state
         """
 
-    /// Makes a dead or cancelled job available again with a fresh set of attempts. Binds: id, channel.
+    /// Makes a dead or cancelled job available again with a fresh set of attempts. `attempts` is never lowered (it
+    /// is the fencing token of completions and heartbeats: a stale worker's late completion of attempt 1 must not
+    /// land on the retried run's attempt 1); the job gets its kind's limit of attempts on top of those spent.
+    ///
+    /// Binds: id, channel, kinds, their max attempts (arrays), default max attempts.
     static let retry = """
         WITH retried AS (
-            UPDATE jobs SET state = 'available', attempts = 0, run_at = now(), finished_at = NULL
+            UPDATE jobs SET state = 'available', run_at = now(), finished_at = NULL,
+                max_attempts = jobs.attempts + coalesce(
+                    (SELECT l.max_attempts FROM unnest($3::text[], $4::int8[]) AS l(kind, max_attempts)
+                        WHERE l.kind = jobs.kind),
+                    $5)
             WHERE id = $1 AND state IN ('dead', 'cancelled')
             RETURNING *
         ),

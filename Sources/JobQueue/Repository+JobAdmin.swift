@@ -24,15 +24,22 @@ extension Repository where Mapping == JobTable {
         }
     }
 
-    /// Makes a `dead` or `cancelled` job `available` now with a fresh set of attempts (`last_error` is kept).
+    /// Makes a `dead` or `cancelled` job `available` now with a fresh set of attempts (`last_error` is kept):
+    /// `attempts` stays (it never decreases), `max_attempts` becomes `attempts` plus the kind's limit
+    /// (`kindMaxAttempts`, else `defaultMaxAttempts`).
     ///
     /// - Returns: the job as updated; `.notFound` for an unknown id; `.validation(field: "state")` for a job in
     ///   another state; `.conflict` when an unfinished job holds its unique key.
-    public func retry(id: Int64) async -> Result<Job, RepositoryError> {
-        await run("retry") { connection in
+    public func retry(
+        id: Int64,
+        kindMaxAttempts: [String: Int] = [:],
+        defaultMaxAttempts: Int = JobRunnerConfiguration.standardMaxAttempts
+    ) async -> Result<Job, RepositoryError> {
+        let kinds = kindMaxAttempts.keys.sorted()
+        return await run("retry") { connection in
             let rows = try await connection.query(
                 JobSQL.retry,
-                [id, JobNotification.channel],
+                [id, JobNotification.channel, kinds, kinds.map { kindMaxAttempts[$0]! }, defaultMaxAttempts],
                 prepared: true,
                 operation: "jobs.retry"
             )

@@ -75,12 +75,16 @@ extension Repository where Mapping == JobTable {
             case .dead: state = 2
             case .cancelled: state = 3
             case .retry, .snooze: state = later ? 4 : 5
-            case .release: state = 5
+            case .release, .unclaim: state = 5
             }
             ids.append(completion.id)
             attempts.append(Int64(completion.attempt))
             states.append(state)
-            givenBack.append(completion.outcome == .snooze || completion.outcome == .release ? 1 : 0)
+            switch completion.outcome {
+            case .snooze, .unclaim: givenBack.append(1)
+            case .release: givenBack.append(2)
+            default: givenBack.append(0)
+            }
             switch completion.outcome {
             case .retry, .snooze:
                 delays.append(max(completion.delay ?? .zero, .zero).microseconds)
@@ -129,6 +133,20 @@ extension Repository where Mapping == JobTable {
                 operation: "jobs.heartbeat"
             )
             return Set(try rows[0].decode(at: 0, as: [Int64]?.self) ?? [])
+        }
+    }
+
+    /// Gives back the running jobs `workerID` holds but does not know of (`known`: every attempt it runs or has not
+    /// written yet), with their attempt: a claim committed whose answer was lost with its connection. Call only
+    /// while no claim of `workerID` is in flight. Returns the ids given back.
+    public func releaseOrphans(workerID: String, known: [Int64]) async -> Result<[Int64], RepositoryError> {
+        await run("release_orphans") { connection in
+            let rows = try await connection.query(
+                JobSQL.releaseOrphans,
+                [workerID, known, JobNotification.channel],
+                operation: "jobs.release_orphans"
+            )
+            return try rows[0].decode(at: 0, as: [Int64]?.self) ?? []
         }
     }
 

@@ -9,20 +9,33 @@ import Synchronization
 /// Records poll progress as the worker check of `health`; with `databaseCheck`, also marks that check passing after
 /// each successful poll and failing (with the error's description) on each database error. A passing database
 /// result is written at most once per second (polls can succeed hundreds of times a second); a failure is written at
-/// once, every time. Every other event is ignored.
+/// once, every time. With `connectionTrouble` (the pool's ``PostgresPool/connectTrouble``), a successful poll while
+/// new connections are refused (`max_connections` reached) marks the database check failing with that description
+/// instead: the held connections still work, and `/readyz` says what is wrong. Every other event is ignored.
 public final class JobQueueHealthObserver: JobQueueObserver {
     private let health: HealthState
     private let databaseCheck: String?
     private let lastPassing = Mutex<ContinuousClock.Instant?>(nil)
+    private let connectionTrouble: (@Sendable () -> String?)?
 
-    public init(health: HealthState, databaseCheck: String? = "database") {
+    public init(
+        health: HealthState,
+        databaseCheck: String? = "database",
+        connectionTrouble: (@Sendable () -> String?)? = nil
+    ) {
         self.health = health
         self.databaseCheck = databaseCheck
+        self.connectionTrouble = connectionTrouble
     }
 
     public func pollSucceeded(at date: Date) {
         health.recordProgress()
         guard let databaseCheck else { return }
+        if let trouble = connectionTrouble?() {
+            lastPassing.withLock { $0 = nil }
+            health.update(check: databaseCheck, ok: false, detail: trouble)
+            return
+        }
         let now = ContinuousClock.now
         let due = lastPassing.withLock { last -> Bool in
             guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }

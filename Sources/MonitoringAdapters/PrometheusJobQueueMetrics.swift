@@ -18,6 +18,7 @@ import Synchronization
 /// | `slotworker_jobs_claimed_total` | counter | — |
 /// | `slotworker_jobs_claim_size` | histogram (claims that returned jobs) | — |
 /// | `slotworker_jobs_rescued_total` | counter | — |
+/// | `slotworker_jobs_fenced_total` | counter | — (handlers this process stopped because it could not renew their lease) |
 /// | `slotworker_jobs_last_poll_success_timestamp_seconds` | gauge (Unix time) | — |
 /// | `slotworker_jobs_unrunnable` | gauge (from the sampler) | — |
 /// | `slotworker_db_xmin_horizon_age_seconds` | gauge (from the sampler) | — |
@@ -57,6 +58,7 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
     private let claimedTotal: Counter
     private let claimSize: HistogramSeries
     private let rescuedTotal: Counter
+    private let fencedTotal: Counter
     private let lastPollSuccess: Gauge
     private let unrunnable: Gauge
     private let horizonAge: Gauge
@@ -102,6 +104,10 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
         rescuedTotal = registry.counter(
             "slotworker_jobs_rescued_total",
             help: "Running jobs whose lease lapsed, taken back by this process's rescuer."
+        )
+        fencedTotal = registry.counter(
+            "slotworker_jobs_fenced_total",
+            help: "Handlers this process cancelled because it could not renew their lease before it lapsed."
         )
         lastPollSuccess = registry.gauge(
             "slotworker_jobs_last_poll_success_timestamp_seconds",
@@ -169,6 +175,10 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
         let handles = handles(kind)
         handles.finished[outcome]?.increment()
         handles.runDuration.record(duration)
+    }
+
+    public func fenced(kind: String) {
+        fencedTotal.increment()
     }
 
     public func rescued(count: Int) {

@@ -18,6 +18,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
     public let database: String?
     /// Seconds libpq waits for a connection to open.
     public let connectTimeoutSeconds: Int
+    /// Keepalives, TCP user timeout and the session's statement timeouts (see ``PostgresTimeouts``).
+    public let timeouts: PostgresTimeouts
     /// How statements run with `prepared: true` travel (default ``PreparedStatements/named``).
     public var preparedStatements: PreparedStatements = .named
 
@@ -39,9 +41,17 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
 
     /// Parses a `postgresql://` URL or a `key=value` conninfo string.
     ///
-    /// - Parameter connectTimeoutSeconds: used when the string itself sets no `connect_timeout`.
+    /// - Parameters:
+    ///   - connectTimeoutSeconds: used when the string itself sets no `connect_timeout`.
+    ///   - timeouts: dead-connection detection and session timeouts; its libpq parameters (keepalives,
+    ///     `tcp_user_timeout`) are used where the string sets none of its own.
     /// - Throws: ``PostgresError`` of kind `.invalidConfiguration`, with libpq's reason and the password masked.
-    public init(_ conninfo: String, connectTimeoutSeconds: Int = 5, applicationName: String = "slot-worker") throws {
+    public init(
+        _ conninfo: String,
+        connectTimeoutSeconds: Int = 5,
+        applicationName: String = "slot-worker",
+        timeouts: PostgresTimeouts = PostgresTimeouts()
+    ) throws {
         var errorPointer: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(conninfo, &errorPointer) else {
             var reason = "cannot parse connection string"
@@ -71,6 +81,9 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         if value("application_name") == nil {
             parameters.append(("application_name", applicationName))
         }
+        for parameter in timeouts.connectionParameters where value(parameter.key) == nil {
+            parameters.append(parameter)
+        }
         let port = value("port") ?? "5432"
         guard port.split(separator: ",").allSatisfy({ UInt16($0) != nil }) else {
             throw PostgresError(
@@ -85,6 +98,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         self.user = value("user")
         self.database = value("dbname")
         self.connectTimeoutSeconds = Int(value("connect_timeout") ?? "") ?? connectTimeoutSeconds
+        self.timeouts = timeouts
     }
 
     /// A copy that connects to another database on the same server (used by tests and tools).
@@ -95,7 +109,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
             port: port,
             user: user,
             database: database,
-            connectTimeoutSeconds: connectTimeoutSeconds
+            connectTimeoutSeconds: connectTimeoutSeconds,
+            timeouts: timeouts
         )
         copy.preparedStatements = preparedStatements
         return copy
@@ -107,7 +122,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         port: String,
         user: String?,
         database: String?,
-        connectTimeoutSeconds: Int
+        connectTimeoutSeconds: Int,
+        timeouts: PostgresTimeouts
     ) {
         self.parameters = parameters
         self.host = host
@@ -115,6 +131,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible {
         self.user = user
         self.database = database
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.timeouts = timeouts
     }
 
     /// `host:port/database as user` — never the password.

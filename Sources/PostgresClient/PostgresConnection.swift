@@ -37,6 +37,8 @@ import Synchronization
 public final class PostgresConnection: @unchecked Sendable {
     private let connection: OpaquePointer
     private let socket: Int32
+    /// The socket's descriptor, for tests that inspect its options.
+    package var socketDescriptor: Int32 { socket }
     private let cancelHandle: OpaquePointer?
     private let broken = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
@@ -218,6 +220,7 @@ public final class PostgresConnection: @unchecked Sendable {
             results = try outcome.get()
         } else {
             CooperativeBudget.release()
+            request.deadline = configuration.timeouts.responseDeadline.map { ContinuousClock.now + $0 }
             results = try await withTaskCancellationHandler {
                 try await withUnsafeThrowingContinuation { continuation in
                     request.continuation = continuation
@@ -269,7 +272,12 @@ public final class PostgresConnection: @unchecked Sendable {
         // While unflushed, the socket's send buffer is full: wait until it drains, reading meanwhile so the server,
         // which may be blocked writing to us, can make progress (libpq's documented non-blocking protocol).
         let readiness: PostgresEventLoop.Readiness = request.flushed ? .readable : [.readable, .writable]
-        loop.wait(for: readiness, on: socket) { [self] ready in
+        loop.wait(for: readiness, on: socket, deadline: request.deadline) { [self] ready in
+            if ready.contains(.timedOut) {
+                request.results.clear()
+                request.continuation?.resume(throwing: giveUp(request))
+                return
+            }
             if !request.flushed, ready.contains(.readable) { PQconsumeInput(connection) }
             if let outcome = step(request) {
                 request.continuation?.resume(with: outcome)
@@ -277,6 +285,22 @@ public final class PostgresConnection: @unchecked Sendable {
                 wait(request)
             }
         }
+    }
+
+    /// The request got no answer within ``PostgresTimeouts/responseDeadline``: the server or the path to it is gone
+    /// without closing the connection (a stalled network or proxy). Marks the connection broken and shuts its
+    /// socket down, so the pool discards it and nothing more is read from or sent on it.
+    private func giveUp(_ request: PendingRequest) -> PostgresError {
+        broken.store(true, ordering: .relaxed)
+        shutdown(socket, Int32(SHUT_RDWR))
+        let timeouts = configuration.timeouts
+        return PostgresError(
+            .connectionLost,
+            message: "no answer from \(configuration.host):\(configuration.port) within "
+                + "\(timeouts.responseDeadline ?? .zero) (statement timeout \(timeouts.statementTimeout ?? .zero) "
+                + "+ \(max(timeouts.tcpUserTimeout, .seconds(1)))); the connection is closed",
+            operation: request.operation
+        )
     }
 
     /// The error libpq reports for a failed send or flush; marks the connection broken when it is.
@@ -347,6 +371,8 @@ private final class PendingRequest: @unchecked Sendable {
     let operation: String
     var continuation: UnsafeContinuation<PostgresResults, any Error>?
     var flushed = false
+    /// When to give up waiting for the answer (nil: never).
+    var deadline: ContinuousClock.Instant?
     var results = PostgresResults()
 
     init(operation: String) {

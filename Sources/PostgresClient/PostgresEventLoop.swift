@@ -10,7 +10,9 @@ import Synchronization
 /// it back once its socket is readable (or writable, while a large request is still being sent). The loop sleeps in
 /// `epoll_wait(2)`, runs each ready socket's callback, and goes back to sleep; the callback lets libpq parse what
 /// arrived and either resumes the awaiting task or waits again. A statement in flight holds a socket, not a thread.
-/// Registrations are one-shot: a callback runs at most once per ``wait(for:on:_:)``; callbacks must not block.
+/// Registrations are one-shot: a callback runs at most once per ``wait(for:on:deadline:_:)``; callbacks must not block.
+/// A wait with a deadline that passes first gets its callback with ``Readiness/timedOut`` instead (the loop's
+/// `epoll_wait` sleeps at most until the earliest deadline).
 ///
 /// ## Tasks
 /// The loop is also a `TaskExecutor`. A task that prefers it (`Task(executorPreference: PostgresEventLoop.shared)`,
@@ -19,7 +21,7 @@ import Synchronization
 /// it for loops that mostly talk to the database; CPU-heavy or blocking work does not belong there, since it delays
 /// every connection's I/O.
 ///
-/// `@unchecked Sendable` invariant: `epoll`, `wakeFD` and `thread` are immutable after init; `callbacks` and
+/// `@unchecked Sendable` invariant: `epoll`, `wakeFD` and `thread` are immutable after init; `waits` and
 /// `remoteJobs` are guarded by their mutexes; `localJobs` is touched only on the loop's thread.
 package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     /// What a callback waits for, and what was ready when it ran.
@@ -28,6 +30,21 @@ package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
         static let readable = Readiness(rawValue: UInt32(EPOLLIN.rawValue))
         static let writable = Readiness(rawValue: UInt32(EPOLLOUT.rawValue))
+        /// Not an epoll flag: the wait's deadline passed before the socket was ready.
+        static let timedOut = Readiness(rawValue: 1 << 27)
+    }
+
+    /// A pending wait: its callback and, optionally, when to give up on the socket.
+    private struct Wait {
+        let callback: Callback
+        let deadline: ContinuousClock.Instant?
+    }
+
+    /// The pending waits by socket, and the earliest deadline among them (possibly of a wait already gone: the
+    /// loop then wakes once for nothing and recomputes it).
+    private struct Waits {
+        var bySocket: [Int32: Wait] = [:]
+        var earliest: ContinuousClock.Instant?
     }
 
     typealias Callback = @Sendable (Readiness) -> Void
@@ -48,7 +65,7 @@ package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     private let epoll: Int32
     private let wakeFD: Int32
-    private let callbacks = Mutex<[Int32: Callback]>([:])
+    private let waits = Mutex(Waits())
     private let remoteJobs = Mutex<[UnownedJob]>([])
     private let wakePending = Atomic<Bool>(false)
     private var localJobs: [UnownedJob] = []
@@ -85,9 +102,25 @@ package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     /// Calls `callback` once, on the loop's thread, when `socket` is ready for any of `readiness`. An error or
     /// hang-up on the socket counts as both readable and writable, so that libpq gets to report it.
     ///
+    /// - Parameter deadline: when to stop waiting: the callback then runs with ``Readiness/timedOut``.
     /// - Precondition: no other wait is pending on `socket`.
-    func wait(for readiness: Readiness, on socket: Int32, _ callback: @escaping Callback) {
-        callbacks.withLock { $0[socket] = callback }
+    func wait(
+        for readiness: Readiness,
+        on socket: Int32,
+        deadline: ContinuousClock.Instant? = nil,
+        _ callback: @escaping Callback
+    ) {
+        let wakeEarlier = waits.withLock { waits -> Bool in
+            waits.bySocket[socket] = Wait(callback: callback, deadline: deadline)
+            guard let deadline, waits.earliest.map({ deadline < $0 }) ?? true else { return false }
+            waits.earliest = deadline
+            return true
+        }
+        // The loop may sleep past this deadline (or without any): make it look again.
+        if wakeEarlier, !isLoopThread, !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
         var event = epoll_event()
         event.events = readiness.rawValue | UInt32(EPOLLONESHOT.rawValue)
         event.data.fd = socket
@@ -95,8 +128,8 @@ package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             let modifyError = errno
             if modifyError != ENOENT || epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) != 0 {
                 // The socket is not pollable (closed underneath us): let the callback find out through libpq.
-                if let callback = callbacks.withLock({ $0.removeValue(forKey: socket) }) {
-                    callback([.readable, .writable])
+                if let wait = waits.withLock({ $0.bySocket.removeValue(forKey: socket) }) {
+                    wait.callback([.readable, .writable])
                 }
             }
         }
@@ -113,8 +146,15 @@ package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
             // With jobs ready, look at the sockets only when some wait is pending (no system call otherwise: a task
             // that yields on its own loop runs again at once). Remote jobs are drained by every runJobs, and a
             // wake-up left in the eventfd is read the next time the loop sleeps.
-            if !localJobs.isEmpty, callbacks.withLock({ $0.isEmpty }) { continue }
-            let timeout: Int32 = localJobs.isEmpty ? -1 : 0
+            let (idle, earliest) = waits.withLock { ($0.bySocket.isEmpty, $0.earliest) }
+            if !localJobs.isEmpty, idle { continue }
+            var timeout: Int32 = localJobs.isEmpty ? -1 : 0
+            if let earliest, timeout != 0 {
+                // Rounded up to whole milliseconds, so the loop never wakes just before the deadline.
+                let (seconds, attoseconds) = (earliest - ContinuousClock.now).components
+                timeout = Int32(
+                    clamping: max(0, seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
+            }
             let count = events.withUnsafeMutableBufferPointer { epoll_wait(epoll, $0.baseAddress, capacity, timeout) }
             if count < 0 {
                 precondition(errno == EINTR, "epoll_wait failed: errno \(errno)")
@@ -130,10 +170,37 @@ package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
                 }
                 let flags = events[index].events
                 let ready = flags & failure != 0 ? [.readable, .writable] : Readiness(rawValue: flags)
-                if let callback = callbacks.withLock({ $0.removeValue(forKey: socket) }) {
-                    callback(ready)
+                if let wait = waits.withLock({ $0.bySocket.removeValue(forKey: socket) }) {
+                    wait.callback(ready)
                 }
             }
+            if let earliest, ContinuousClock.now >= earliest { expireWaits() }
+        }
+    }
+
+    /// Runs the callbacks of waits whose deadline passed (with ``Readiness/timedOut``) and recomputes the earliest
+    /// deadline. A socket that turns ready later finds no callback and is ignored (one-shot registration).
+    private func expireWaits() {
+        let now = ContinuousClock.now
+        let expired = waits.withLock { waits -> [(Int32, Wait)] in
+            var expired: [(Int32, Wait)] = []
+            var earliest: ContinuousClock.Instant?
+            for (socket, wait) in waits.bySocket {
+                guard let deadline = wait.deadline else { continue }
+                if deadline <= now {
+                    expired.append((socket, wait))
+                } else {
+                    earliest = min(earliest ?? deadline, deadline)
+                }
+            }
+            for (socket, _) in expired { waits.bySocket[socket] = nil }
+            waits.earliest = earliest
+            return expired
+        }
+        for (socket, wait) in expired {
+            var event = epoll_event()
+            epoll_ctl(epoll, EPOLL_CTL_DEL, socket, &event)
+            wait.callback(.timedOut)
         }
     }
 

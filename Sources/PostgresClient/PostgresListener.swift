@@ -102,33 +102,42 @@ private final class ListenerLoop: @unchecked Sendable {
         _ = write(wakeWrite, &byte, 1)
     }
 
+    /// While the connection keeps failing, the log repeats the news at most this often.
+    static let failureLogInterval = Duration.seconds(30)
+
     func run() {
         var backoff = 0.25
+        var failures = 0
+        var lastLogged: ContinuousClock.Instant?
         while !stopped.load(ordering: .acquiring) {
             do {
                 let connection = try PostgresConnection.connectRaw(configuration)
                 defer { PQfinish(connection) }
                 for channel in channels {
-                    let result = PQexec(connection, "LISTEN \"\(channel)\"")
-                    let ok = PQresultStatus(result) == PGRES_COMMAND_OK
-                    PQclear(result)
-                    if !ok {
-                        throw PostgresError(
-                            .connectionLost,
-                            message: String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines(),
-                            operation: "listen"
-                        )
-                    }
+                    try PostgresConnection.runBounded(
+                        "LISTEN \"\(channel)\"", on: connection, configuration: configuration)
                 }
                 backoff = 0.25
+                if failures > 0 {
+                    logger.info("LISTEN connection restored", metadata: ["db.listen_failures": "\(failures)"])
+                    failures = 0
+                    lastLogged = nil
+                }
                 continuation.yield(.listening)
                 try pump(connection)
             } catch {
                 if stopped.load(ordering: .acquiring) { break }
-                logger.warning(
-                    "LISTEN connection failed; reconnecting",
-                    metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"]
-                )
+                failures += 1
+                let now = ContinuousClock.now
+                if lastLogged.map({ now - $0 >= Self.failureLogInterval }) ?? true {
+                    lastLogged = now
+                    logger.warning(
+                        "LISTEN connection failed; reconnecting",
+                        metadata: [
+                            "error": "\(error)", "retry_in_seconds": "\(backoff)", "db.listen_failures": "\(failures)",
+                        ]
+                    )
+                }
                 waitForWake(seconds: backoff)
                 backoff = min(backoff * 2, 2)
             }
@@ -137,25 +146,65 @@ private final class ListenerLoop: @unchecked Sendable {
     }
 
     /// Blocks in poll(2) until the socket is readable or the loop is stopped; yields every notification.
+    ///
+    /// After ``PostgresTimeouts/keepalivesIdleSeconds`` without traffic it sends a ping (an empty query); a ping
+    /// left unanswered for ``PostgresTimeouts/pingDeadline`` means the connection is dead, even when the kernel
+    /// still sees the peer acknowledge (a stalled proxy), and the loop reconnects.
     private func pump(_ connection: OpaquePointer) throws {
         let socket = PQsocket(connection)
+        let idle = Duration.seconds(configuration.timeouts.keepalivesIdleSeconds)
+        let pingDeadline = configuration.timeouts.pingDeadline
+        var lastTraffic = ContinuousClock.now
+        var pingSent: ContinuousClock.Instant?
         while !stopped.load(ordering: .acquiring) {
             var fds = [
                 pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
             ]
-            let ready = poll(&fds, 2, -1)
+            let due = pingSent.map { $0 + pingDeadline } ?? lastTraffic + idle
+            let wait = max(0, PostgresTimeouts.milliseconds(due - ContinuousClock.now))
+            let ready = poll(&fds, 2, Int32(min(wait, 60_000)))
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw PostgresError(.connectionLost, message: "poll failed: errno \(errno)", operation: "listen")
             }
             if fds[1].revents != 0 { return }
+            if ready == 0 {
+                guard ContinuousClock.now >= due else { continue }
+                if pingSent != nil {
+                    throw PostgresError(
+                        .connectionLost,
+                        message: "the LISTEN connection to \(configuration.description) did not answer a ping "
+                            + "within \(pingDeadline)",
+                        operation: "listen"
+                    )
+                }
+                guard PQsendQuery(connection, "") == 1 else {
+                    throw PostgresError(
+                        .connectionLost,
+                        message: String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines(),
+                        operation: "listen"
+                    )
+                }
+                pingSent = .now
+                continue
+            }
             if PQconsumeInput(connection) == 0 {
                 throw PostgresError(
                     .connectionLost,
                     message: String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines(),
                     operation: "listen"
                 )
+            }
+            lastTraffic = .now
+            if pingSent != nil {
+                while PQisBusy(connection) == 0 {
+                    guard let result = PQgetResult(connection) else {
+                        pingSent = nil
+                        break
+                    }
+                    PQclear(result)
+                }
             }
             while let notify = PQnotifies(connection) {
                 let channel = String(cString: notify.pointee.relname)
@@ -197,6 +246,90 @@ extension PostgresConnection {
             )
         }
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        do {
+            try applySessionSettings(configuration, on: connection)
+        } catch {
+            PQfinish(connection)
+            throw error
+        }
         return connection
+    }
+
+    /// Sends the session settings of ``PostgresTimeouts`` (`set_config` with bound values).
+    private static func applySessionSettings(
+        _ configuration: PostgresConfiguration,
+        on connection: OpaquePointer
+    ) throws {
+        let settings = configuration.timeouts.sessionSettings
+        guard !settings.isEmpty else { return }
+        let sql =
+            "SELECT "
+            + settings.indices.map { "set_config('\(settings[$0].name)', $\($0 + 1), false)" }
+            .joined(separator: ", ")
+        do {
+            try runBounded(sql, values: settings.map(\.value), on: connection, configuration: configuration)
+        } catch {
+            throw PostgresError(
+                .connectionFailed,
+                message: "cannot set the session timeouts on \(configuration.description): \(error.message)",
+                operation: "connect"
+            )
+        }
+    }
+
+    /// Runs one statement with text parameters on a connection in blocking mode, waiting for its answer at most the
+    /// connect timeout, so a server or proxy that accepted the connection and then went silent cannot hold the
+    /// calling thread.
+    ///
+    /// - Throws: ``PostgresError`` `.connectionLost` (no answer, or the connection broke) or `.server`.
+    static func runBounded(
+        _ sql: String,
+        values: [String] = [],
+        on connection: OpaquePointer,
+        configuration: PostgresConfiguration
+    ) throws(PostgresError) {
+        let copies = values.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+        func lost() -> PostgresError {
+            PostgresError(
+                .connectionLost,
+                message: String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines(),
+                operation: "connect"
+            )
+        }
+        guard PQsendQueryParams(connection, sql, Int32(copies.count), nil, &pointers, nil, nil, 0) == 1 else {
+            throw lost()
+        }
+        let deadline = ContinuousClock.now + .seconds(max(1, configuration.connectTimeoutSeconds))
+        var failure: PostgresError?
+        while true {
+            guard PQconsumeInput(connection) == 1 else { throw lost() }
+            if PQisBusy(connection) == 0 {
+                guard let result = PQgetResult(connection) else { break }
+                let status = PQresultStatus(result)
+                if status != PGRES_TUPLES_OK, status != PGRES_COMMAND_OK, failure == nil {
+                    failure = PostgresError(
+                        .server,
+                        message: String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines(),
+                        operation: "connect"
+                    )
+                }
+                PQclear(result)
+                continue
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                throw PostgresError(
+                    .connectionLost,
+                    message:
+                        "\(configuration.description) did not answer within \(configuration.connectTimeoutSeconds) s",
+                    operation: "connect"
+                )
+            }
+            var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, Int32(PostgresTimeouts.milliseconds(left)))
+        }
+        if let failure { throw failure }
     }
 }

@@ -10,6 +10,12 @@ import Synchronization
 /// - A connection that broke during a call (terminated backend, server restart) is discarded when it comes back;
 ///   the failed call reports `.connectionLost` and the next call gets a fresh connection.
 /// - Waiting callers are served in FIFO order; cancelling a waiting task ends its wait with `CancellationError`.
+/// - When opening a connection fails (the server refuses: `max_connections` reached, it is down, the network is
+///   gone), the pool keeps every connection it holds and opens no new one for a backoff (100 ms, doubling to 5 s):
+///   meanwhile a caller that finds none idle waits for a held one to come back, or, when the pool holds none,
+///   fails at once with the last connect error. It logs the failure once, then at most every
+///   ``Options/troubleLogInterval``, and once more when connecting works again; ``connectTrouble`` describes it
+///   for health reports.
 /// - A thread that acquires gets the idle connection it gave back last, if there is one (otherwise the one given
 ///   back last by any thread). A thread thus keeps talking to the same backends, so the kernel can run each backend
 ///   next to its client instead of waking it across CPUs: with 4 tasks on 2 cores, `SELECT 1` round trips from
@@ -21,10 +27,32 @@ public final class PostgresPool: Sendable {
     public struct Options: Sendable {
         public var maxConnections: Int
         public var acquireTimeout: Duration
+        /// While connects keep failing, the log repeats the news at most this often.
+        public var troubleLogInterval: Duration
 
-        public init(maxConnections: Int = 10, acquireTimeout: Duration = .seconds(5)) {
+        public init(
+            maxConnections: Int = 10,
+            acquireTimeout: Duration = .seconds(5),
+            troubleLogInterval: Duration = .seconds(30)
+        ) {
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
+            self.troubleLogInterval = troubleLogInterval
+        }
+    }
+
+    /// Failed connects since the last successful one.
+    private struct ConnectTrouble {
+        var failures = 0
+        var since = ContinuousClock.now
+        var retryAt = ContinuousClock.now
+        var lastFailure = ContinuousClock.now
+        var lastError: PostgresError?
+        var lastLogged: ContinuousClock.Instant?
+
+        /// The wait before the next connect: 100 ms doubling per failure, capped at 5 s.
+        static func backoff(failures: Int) -> Duration {
+            .milliseconds(min(5000, 100 << min(max(failures - 1, 0), 6)))
         }
     }
 
@@ -47,6 +75,7 @@ public final class PostgresPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
         var isClosed = false
+        var trouble = ConnectTrouble()
 
         var total: Int { idle.count + inUse + opening }
 
@@ -153,12 +182,91 @@ public final class PostgresPool: Sendable {
         for connection in idle { await connection.close() }
     }
 
+    /// A short description of failing connects ("cannot open new connections …"), nil while connects work or
+    /// when none failed for ``connectTroubleMemory`` (the pool had no need to try again).
+    public var connectTrouble: String? {
+        state.withLock { state in
+            guard state.trouble.failures > 0, let error = state.trouble.lastError,
+                ContinuousClock.now - state.trouble.lastFailure < Self.connectTroubleMemory
+            else { return nil }
+            let held = state.idle.count + state.inUse
+            return "cannot open new connections (\(state.trouble.failures) failed since "
+                + "\(Self.seconds(ContinuousClock.now - state.trouble.since)) s ago; working with \(held) held): "
+                + error.message
+        }
+    }
+
+    /// How long a failed connect counts as current trouble (twice the longest backoff).
+    public static let connectTroubleMemory = Duration.seconds(10)
+
+    private static func seconds(_ duration: Duration) -> String {
+        String(Int(duration.seconds.rounded()))
+    }
+
+    /// Records the outcome of one connect attempt; logs the first failure, then at most every
+    /// `troubleLogInterval`, and the recovery.
+    private func recordConnect(_ result: Result<PostgresConnection, any Error>) {
+        let now = ContinuousClock.now
+        enum Log {
+            case failing(failures: Int, held: Int, error: PostgresError, first: Bool)
+            case recovered(failures: Int, after: Duration)
+        }
+        let log = state.withLock { state -> Log? in
+            switch result {
+            case .success:
+                guard state.trouble.failures > 0 else { return nil }
+                defer { state.trouble = ConnectTrouble() }
+                return .recovered(failures: state.trouble.failures, after: now - state.trouble.since)
+            case .failure(let error):
+                let error =
+                    error as? PostgresError
+                    ?? PostgresError(.connectionFailed, message: "\(error)", operation: "connect")
+                if state.trouble.failures == 0 { state.trouble.since = now }
+                state.trouble.failures += 1
+                state.trouble.lastError = error
+                state.trouble.lastFailure = now
+                state.trouble.retryAt = now + ConnectTrouble.backoff(failures: state.trouble.failures)
+                let first = state.trouble.lastLogged == nil
+                guard first || now - state.trouble.lastLogged! >= options.troubleLogInterval else { return nil }
+                state.trouble.lastLogged = now
+                return .failing(
+                    failures: state.trouble.failures,
+                    held: state.idle.count + state.inUse,
+                    error: error,
+                    first: first
+                )
+            }
+        }
+        var metadata: Logger.Metadata = ["db.host": "\(configuration.host)", "db.port": "\(configuration.port)"]
+        switch log {
+        case .failing(let failures, let held, let error, let first):
+            metadata["error"] = "\(error.message)"
+            metadata["db.connect_failures"] = "\(failures)"
+            metadata["db.connections_held"] = "\(held)"
+            logger.error(
+                first
+                    ? "cannot open a database connection; keeping the ones held and retrying with backoff"
+                    : "still cannot open database connections; keeping the ones held and retrying with backoff",
+                metadata: metadata
+            )
+        case .recovered(let failures, let after):
+            metadata["db.connect_failures"] = "\(failures)"
+            logger.info(
+                "database connections open again after \(Self.seconds(after)) s of failed connects",
+                metadata: metadata
+            )
+        case nil:
+            break
+        }
+    }
+
     // MARK: - Acquire and release
 
     private enum Plan {
         case use(PostgresConnection)
         case open
         case wait
+        case fail(PostgresError)
     }
 
     /// Borrows a connection; pair every successful call with exactly one ``release(_:)``.
@@ -172,9 +280,14 @@ public final class PostgresPool: Sendable {
                 state.inUse += 1
                 return .use(connection)
             }
-            if state.total < options.maxConnections {
+            let backingOff = state.trouble.failures > 0 && ContinuousClock.now < state.trouble.retryAt
+            if state.total < options.maxConnections, !backingOff {
                 state.opening += 1
                 return .open
+            }
+            // Backing off with nothing held that could come back: fail now rather than wait for nothing.
+            if backingOff, state.total == 0, let error = state.trouble.lastError {
+                return .fail(error)
             }
             return .wait
         }
@@ -190,13 +303,17 @@ public final class PostgresPool: Sendable {
                     $0.opening -= 1
                     $0.inUse += 1
                 }
+                recordConnect(.success(connection))
                 observer?.didAcquire(wait: ContinuousClock.now - start)
                 return connection
             } catch {
                 state.withLock { $0.opening -= 1 }
+                recordConnect(.failure(error))
                 observer?.didRecord(.connectFailed)
                 throw error
             }
+        case .fail(let error):
+            throw error
         case .wait:
             let start = ContinuousClock.now
             let connection = try await waitForConnection(since: start)
@@ -301,6 +418,7 @@ public final class PostgresPool: Sendable {
                     return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
                 }
             }
+            recordConnect(result)
             if case .failure = result { observer?.didRecord(.connectFailed) }
             waiter?.continuation.resume(with: result)
         }

@@ -26,7 +26,7 @@ public import Persistence
 /// read `state`), but same-page updates keep the heap compact between vacuums.
 public enum JobQueueMigrations {
     /// Every job-queue migration in version order.
-    public static let all: [Migration] = [jobs, workers, autovacuum]
+    public static let all: [Migration] = [jobs, workers, autovacuum, releases]
 
     static let jobs = Migration(
         version: 100,
@@ -113,6 +113,18 @@ public enum JobQueueMigrations {
                 autovacuum_analyze_threshold = 50000,
                 autovacuum_vacuum_cost_delay = 0
             );
+            """
+    )
+
+    /// How often a job was released at shutdown with its attempt given back: past the runner's cap a release
+    /// spends the attempt instead, so a job longer than the shutdown timeout cannot loop forever in a fleet that
+    /// restarts often. (Adding a column with a constant default rewrites nothing.)
+    static let releases = Migration(
+        version: 103,
+        name: "jobs_releases",
+        sql: """
+            ALTER TABLE jobs ADD COLUMN releases integer NOT NULL DEFAULT 0
+                CONSTRAINT jobs_releases_check CHECK (releases >= 0);
             """
     )
 }

@@ -3,19 +3,26 @@ import JobQueue
 public import Logging
 import Persistence
 public import PostgresClient
+import Tasks
 
 /// The operator commands on the queue: enqueue, bulk enqueue, status, retry, cancel.
 ///
 /// Each opens a small pool, does one thing, prints a human-readable (or JSON) answer and closes the pool.
 public struct JobsCommandRunner {
     let database: Database
+    /// The worker's kinds, for their attempt limits (`jobs retry`); nothing is run here.
+    let registry: JobRegistry
 
     /// Connects lazily: no connection is opened until the first statement.
     public init(configuration: PostgresConfiguration, logger: Logger) {
-        database = Database(
+        let database = Database(
             pool: PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger),
             logger: logger
         )
+        var registry = JobRegistry()
+        SlotTasks.register(in: &registry, database: database, sender: LoggingMessageSender(logger: logger))
+        self.database = database
+        self.registry = registry
     }
 
     /// Closes the pool.
@@ -88,7 +95,7 @@ public struct JobsCommandRunner {
 
     /// `jobs retry ID`.
     public func retry(id: Int64) async throws -> String {
-        let job = try await JobAdmin(database: database).retry(id: id).get()
+        let job = try await JobAdmin(database: database).retry(id: id, registry: registry).get()
         return "job \(job.id) is \(job.state.rawValue) again (kind \(job.kind))"
     }
 

@@ -16,8 +16,8 @@ import UnixSignals
 /// into one `ServiceGroup` and runs it until SIGTERM/SIGINT (or until idle with `exitWhenIdle`).
 ///
 /// Shutdown order (the group stops services in reverse): readiness turns 503 at once, the runner stops claiming
-/// and drains its in-flight jobs (releasing unfinished ones without spending an attempt), the rescuer, scheduler,
-/// pruner and sampler stop, and the HTTP server stops last, so probes see the 503 during the drain.
+/// and drains its in-flight jobs (releasing unfinished ones, without spending an attempt up to the release cap), the
+/// rescuer, scheduler, pruner and sampler stop, and the HTTP server stops last, so probes see the 503 during the drain.
 public struct SlotWorkerApplication {
     public let configuration: SlotWorkerConfiguration
     public let metrics: MetricsRegistry
@@ -34,9 +34,11 @@ public struct SlotWorkerApplication {
     /// down. Call once per process. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
         MetricsSystem.bootstrap(metrics.makeMetricsFactory())
-        let postgres = try configuration.postgresConfiguration()
+        let postgres = try configuration.postgresConfiguration(timeouts: configuration.databaseTimeouts)
         let listenConfiguration = try configuration.listenURL.map {
-            try PostgresConfiguration($0, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
+            try PostgresConfiguration(
+                $0, connectTimeoutSeconds: configuration.connectTimeoutSeconds, timeouts: configuration.databaseTimeouts
+            )
         }
 
         let processMetrics = ProcessMetrics(registry: metrics)
@@ -69,6 +71,7 @@ public struct SlotWorkerApplication {
                 LoggingMessageSender(logger: logger)
             }
         SlotTasks.register(in: &registry, database: database, sender: sender)
+        TraceJob.register(in: &registry, database: database)
 
         var runnerConfiguration = JobRunnerConfiguration(
             concurrency: configuration.concurrency,
@@ -77,7 +80,8 @@ public struct SlotWorkerApplication {
             pollInterval: configuration.pollInterval,
             listen: configuration.listenForNotifications,
             listenConfiguration: listenConfiguration,
-            shutdownTimeout: configuration.shutdownTimeout
+            shutdownTimeout: configuration.shutdownTimeout,
+            maxReleases: configuration.maxReleases
         )
         runnerConfiguration.exitWhenIdle = exitWhenIdle
         let worker = JobQueueWorker(
@@ -92,7 +96,8 @@ public struct SlotWorkerApplication {
             deadRetention: configuration.deadRetention,
             sampleInterval: configuration.statsInterval,
             observer: FanOutJobQueueObserver([
-                PrometheusJobQueueMetrics(registry: metrics), JobQueueHealthObserver(health: health),
+                PrometheusJobQueueMetrics(registry: metrics),
+                JobQueueHealthObserver(health: health, connectionTrouble: { pool.connectTrouble }),
             ]),
             logger: logger
         )

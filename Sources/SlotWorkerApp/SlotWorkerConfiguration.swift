@@ -20,6 +20,11 @@ public struct SlotWorkerConfiguration: Sendable {
     /// `database.prepared_statements`: `named`, `unnamed`, or nil for auto (see ``preparedStatementMode``).
     public var preparedStatements: PostgresConfiguration.PreparedStatements?
 
+    // Dead connections and runaway statements (`database.keepalives_*`, `database.tcp_user_timeout_ms`,
+    // `database.statement_timeout_ms`, `database.idle_in_transaction_timeout_ms`): see ``PostgresTimeouts``.
+    // Applied to the pool and the LISTEN connection of `slot-worker run`; `0` turns a session timeout off.
+    public var databaseTimeouts: PostgresTimeouts
+
     public var httpHost: String
     public var httpPort: Int
     public var httpConnectionLimit: Int
@@ -34,6 +39,8 @@ public struct SlotWorkerConfiguration: Sendable {
     public var listenForNotifications: Bool
     public var leaseDuration: Duration
     public var shutdownTimeout: Duration
+    /// Releases at shutdown that give the attempt back, per job (`worker.max_releases`).
+    public var maxReleases: Int
     public var statsInterval: Duration
 
     public var finishedRetention: Duration
@@ -114,6 +121,19 @@ public struct SlotWorkerConfiguration: Sendable {
                 try reader.int("database.acquire_timeout_ms", default: 5000, range: 1...600_000)),
             connectTimeoutSeconds: try reader.int("database.connect_timeout_seconds", default: 5, range: 1...300),
             preparedStatements: try reader.preparedStatements("database.prepared_statements"),
+            databaseTimeouts: PostgresTimeouts(
+                keepalivesIdleSeconds: try reader.int("database.keepalives_idle_seconds", default: 10, range: 1...3600),
+                keepalivesIntervalSeconds: try reader.int(
+                    "database.keepalives_interval_seconds", default: 3, range: 1...600),
+                keepalivesCount: try reader.int("database.keepalives_count", default: 3, range: 1...100),
+                tcpUserTimeout: .milliseconds(
+                    try reader.int("database.tcp_user_timeout_ms", default: 10_000, range: 100...600_000)),
+                statementTimeout: .milliseconds(
+                    try reader.int("database.statement_timeout_ms", default: 30_000, range: 0...86_400_000)),
+                idleInTransactionTimeout: .milliseconds(
+                    try reader.int(
+                        "database.idle_in_transaction_timeout_ms", default: 60_000, range: 0...86_400_000))
+            ),
             httpHost: try reader.string("http.host") ?? "127.0.0.1",
             httpPort: try reader.int("http.port", default: 9464, range: 0...65535),
             httpConnectionLimit: try reader.int("http.connection_limit", default: 512, range: 1...100_000),
@@ -128,6 +148,7 @@ public struct SlotWorkerConfiguration: Sendable {
             listenForNotifications: try reader.bool("worker.listen", default: true),
             leaseDuration: .seconds(try reader.int("worker.lease_seconds", default: 30, range: 2...86_400)),
             shutdownTimeout: .seconds(try reader.int("worker.shutdown_timeout_seconds", default: 25, range: 0...3600)),
+            maxReleases: try reader.int("worker.max_releases", default: 5, range: 0...1000),
             statsInterval: .milliseconds(
                 try reader.int("worker.stats_interval_ms", default: 5000, range: 100...600_000)),
             finishedRetention: .seconds(
@@ -162,8 +183,12 @@ public struct SlotWorkerConfiguration: Sendable {
     }
 
     /// `DATABASE_URL` parsed, with the connect timeout and the prepared-statement mode applied.
-    public func postgresConfiguration() throws -> PostgresConfiguration {
-        var postgres = try PostgresConfiguration(databaseURL, connectTimeoutSeconds: connectTimeoutSeconds)
+    ///
+    /// - Parameter timeouts: keepalives and session timeouts (`slot-worker run` passes ``databaseTimeouts``; other
+    ///   commands keep keepalives only, so a long migration is not cut by a statement timeout).
+    public func postgresConfiguration(timeouts: PostgresTimeouts = PostgresTimeouts()) throws -> PostgresConfiguration {
+        var postgres = try PostgresConfiguration(
+            databaseURL, connectTimeoutSeconds: connectTimeoutSeconds, timeouts: timeouts)
         postgres.preparedStatements = preparedStatementMode
         return postgres
     }

@@ -50,9 +50,12 @@ extension RunnerSuite {
                 return
             }
 
+            let before = try await admin.job(id: id).get()
             let retried = try await admin.retry(id: id).get()
             #expect(retried.state == .available)
-            #expect(retried.attempts == 0)
+            // The fencing token never goes back; the budget grows instead.
+            #expect(retried.attempts == before.attempts)
+            #expect(retried.maxAttempts == before.attempts + JobRunnerConfiguration.standardMaxAttempts)
             #expect(retried.finishedAt == nil)
             #expect(retried.lastError == "not needed")
             guard case .failure(.validation) = await admin.retry(id: id) else {

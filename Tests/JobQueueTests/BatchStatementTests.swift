@@ -164,3 +164,32 @@ extension Sequence {
         return values
     }
 }
+
+extension BatchStatementTests {
+    /// The fencing token never repeats: a worker that finished attempt 1 but could not write it (stalled, cut off)
+    /// must not land that completion on the run after `jobs retry`, even when it claims the job itself again.
+    @Test("a stale completion cannot land on a retried job")
+    func staleCompletionAfterRetry() async throws {
+        let database = try await makeDatabase()
+        let job = try #require(try await Self.claimed(1, database: database).first)
+        #expect(job.attempt == 1)
+        // Attempt 1 is lost to this worker: another process records it dead (here, directly), an operator retries.
+        _ = try await database.rows(
+            "UPDATE jobs SET state = 'dead', locked_by = NULL, lease_expires_at = NULL, finished_at = now() WHERE id = $1",
+            [job.id])
+        let retried = try await JobAdmin(database: database).retry(id: job.id).get()
+        #expect(retried.attempts == 1)
+        let again = try await database.withJobs {
+            await $0.claim(queue: "default", limit: 1, workerID: Self.worker, lease: .seconds(60), kinds: ["noop"])
+        }.get()
+        #expect(again.first?.attempt == 2)
+        let stale = try await database.withJobs {
+            await $0.complete(
+                [JobCompletion(id: job.id, attempt: 1, outcome: .dead, error: "stale")], workerID: Self.worker)
+        }.get()
+        #expect(stale.isEmpty)
+        let row = try await database.job(job.id)
+        #expect(row.state == .running)
+        #expect(row.lastError != "stale")
+    }
+}

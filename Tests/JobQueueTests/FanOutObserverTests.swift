@@ -20,6 +20,7 @@ struct FanOutObserverTests {
             record("finished \(kind) \(outcome) \(duration)")
         }
         func rescued(count: Int) { record("rescued \(count)") }
+        func fenced(kind: String) { record("fenced \(kind)") }
         func sampled(_ sample: QueueSample) { record("sampled \(sample.oldestReadyAge)") }
         func pollSucceeded(at date: Date) { record("poll \(date.timeIntervalSince1970)") }
         func databaseFailed(_ error: RepositoryError) { record("failed \(error.description)") }
@@ -37,12 +38,13 @@ struct FanOutObserverTests {
         fanOut.started(kind: "noop", wait: .milliseconds(3))
         fanOut.finished(kind: "noop", outcome: .succeeded, duration: .milliseconds(5))
         fanOut.rescued(count: 1)
+        fanOut.fenced(kind: "noop")
         fanOut.sampled(QueueSample(depth: [:], oldestReadyAge: 7))
         fanOut.pollSucceeded(at: Date(timeIntervalSince1970: 42))
         fanOut.databaseFailed(.notFound(entity: "job", id: "1"))
         let expected = [
             "prepare [\"noop\"]", "capacity 4", "inFlight 1", "claimed 2", "started noop 0.003 seconds",
-            "finished noop succeeded 0.005 seconds", "rescued 1", "sampled 7.0", "poll 42.0",
+            "finished noop succeeded 0.005 seconds", "rescued 1", "fenced noop", "sampled 7.0", "poll 42.0",
             "failed \(RepositoryError.notFound(entity: "job", id: "1").description)",
         ]
         #expect(first.events.withLock { $0 } == expected)

@@ -53,7 +53,10 @@ public final class PrivatePostgres: @unchecked Sendable {
     }
 
     /// Creates and starts a cluster; `configuration` lines are appended to `postgresql.conf`.
-    public static func create(configuration: [String] = []) async throws -> PrivatePostgres {
+    ///
+    /// - Parameter durable: run with PostgreSQL's durable defaults (`fsync`, `synchronous_commit` and
+    ///   `full_page_writes` on), for tests of crashes; otherwise all three are off (faster).
+    public static func create(configuration: [String] = [], durable: Bool = false) async throws -> PrivatePostgres {
         let binDirectory = try await Self.binDirectory()
         let prefix = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         var lastError: (any Error)?
@@ -75,7 +78,7 @@ public final class PrivatePostgres: @unchecked Sendable {
                 prefix: prefix
             )
             do {
-                try await server.initialize(configuration: configuration)
+                try await server.initialize(configuration: configuration, durable: durable)
                 try await server.start()
                 return server
             } catch {
@@ -86,12 +89,59 @@ public final class PrivatePostgres: @unchecked Sendable {
         throw lastError ?? TestSupportError("cannot start a private PostgreSQL")
     }
 
+    /// Creates and starts a streaming replica of `primary` (`pg_basebackup -R`: a standby that follows the
+    /// primary's WAL over a replication connection, read-only until ``promote()``), on a free port of its own.
+    public static func standby(of primary: PrivatePostgres) async throws -> PrivatePostgres {
+        let prefix = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("slotworker-private-pg-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if getuid() == 0 {
+            try FileManager.default.setAttributes(
+                [.ownerAccountName: "postgres", .posixPermissions: 0o755],
+                ofItemAtPath: directory.path
+            )
+        }
+        let server = PrivatePostgres(
+            directory: directory,
+            port: try freeTCPPort(),
+            binDirectory: primary.binDirectory,
+            prefix: prefix
+        )
+        do {
+            let backup = try await run(
+                prefix + [
+                    "\(primary.binDirectory)/pg_basebackup", "-D", server.dataDirectory, "-h", "127.0.0.1",
+                    "-p", String(primary.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
+                ])
+            guard backup.status == 0 else {
+                throw TestSupportError("pg_basebackup failed (\(backup.status)): \(backup.output)")
+            }
+            // The copied postgresql.conf names the primary's port and socket directory; later lines win.
+            try server.appendConfiguration([
+                "port = \(server.port)",
+                "unix_socket_directories = '\(directory.path)'",
+            ])
+            try await server.start()
+            return server
+        } catch {
+            await server.remove()
+            throw error
+        }
+    }
+
+    /// Promotes a standby to a primary (`pg_ctl promote`) and waits until it accepts writes.
+    public func promote() async throws {
+        try await pgCtl(["promote", "-w", "-t", "60"])
+    }
+
     /// Runs `body` with a fresh cluster and removes the cluster afterwards, whether `body` returns or throws.
     public static func with<T>(
         configuration: [String] = [],
+        durable: Bool = false,
         _ body: (PrivatePostgres) async throws -> T
     ) async throws -> T {
-        let server = try await create(configuration: configuration)
+        let server = try await create(configuration: configuration, durable: durable)
         do {
             let value = try await body(server)
             await server.remove()
@@ -150,7 +200,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    private func initialize(configuration: [String]) async throws {
+    private func initialize(configuration: [String], durable: Bool) async throws {
         let initdb =
             prefix + [
                 "\(binDirectory)/initdb", "-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8",
@@ -166,11 +216,15 @@ public final class PrivatePostgres: @unchecked Sendable {
                 "port = \(port)",
                 "unix_socket_directories = '\(directory.path)'",
                 "max_connections = 100",
-                "fsync = off",
-                "synchronous_commit = off",
-                "full_page_writes = off",
+                "fsync = \(durable ? "on" : "off")",
+                "synchronous_commit = \(durable ? "on" : "off")",
+                "full_page_writes = \(durable ? "on" : "off")",
                 "log_min_messages = warning",
             ] + configuration
+        try appendConfiguration(lines)
+    }
+
+    private func appendConfiguration(_ lines: [String]) throws {
         let conf = URL(fileURLWithPath: dataDirectory).appendingPathComponent("postgresql.conf")
         let handle = try FileHandle(forWritingTo: conf)
         try handle.seekToEnd()
