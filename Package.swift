@@ -5,6 +5,15 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+/// The git revision in `slotworker_build_info`: scripts/test, scripts/bench and scripts/demo export
+/// `SLOT_WORKER_GIT_REVISION` (from `git rev-parse`); a plain `swift build` reports "unknown". Only hex digits are
+/// taken, so the value is always a safe C string literal.
+let gitRevision: String = {
+    let raw = Context.environment["SLOT_WORKER_GIT_REVISION"] ?? ""
+    let hex = raw.lowercased().filter { "0123456789abcdef".contains($0) }
+    return hex.isEmpty || hex.count > 40 || hex.count != raw.count ? "unknown" : hex
+}()
+
 let package = Package(
     name: "SlotWorker",
     platforms: [.macOS(.v15)],
@@ -27,6 +36,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The build's git revision as a C string (a C define can carry a value; a Swift one cannot).
+        .target(name: "CBuildInfo", cSettings: [.define("SLOTWORKER_GIT_REVISION", to: "\"\(gitRevision)\"")]),
         // Linux epoll(7) (part of libc), for the PostgreSQL client's socket poller.
         .systemLibrary(name: "CEpoll"),
         .systemLibrary(
@@ -108,7 +119,7 @@ let package = Package(
             name: "SlotWorkerApp",
             dependencies: [
                 "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Services", "Tasks",
-                "Monitoring", "HTTPServer",
+                "Monitoring", "HTTPServer", "CBuildInfo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,7 +130,8 @@ let package = Package(
         .executableTarget(
             name: "SlotWorkerCLI",
             dependencies: [
-                "SlotWorkerApp", "Monitoring",
+                "SlotWorkerApp", "Monitoring", "JobQueue",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

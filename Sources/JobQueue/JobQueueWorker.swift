@@ -3,7 +3,7 @@ import Persistence
 import ServiceLifecycle
 
 /// Everything a worker process runs for the job queue, built from one configuration: the runner, a rescuer
-/// matching its lease, the periodic scheduler, the pruner and the queue-stats sampler.
+/// matching its lease, the periodic scheduler, the pruner, the queue-stats sampler and the worker registration.
 ///
 /// Add ``services`` to the process's `ServiceGroup` in the given order: the group shuts services down in reverse,
 /// so the runner drains first and the sampler stops last.
@@ -13,6 +13,8 @@ public struct JobQueueWorker: Sendable {
     public let scheduler: PeriodicScheduler
     public let pruner: JobPruner
     public let sampler: QueueStatsSampler
+    /// This worker's row in the `workers` registry (the console's worker page).
+    public let registration: WorkerRegistration
 
     /// - Parameters:
     ///   - observer: metrics (``PrometheusJobQueueMetrics``); shared by runner, rescuer and sampler.
@@ -55,6 +57,7 @@ public struct JobQueueWorker: Sendable {
             health: health,
             logger: logger
         )
+        registration = WorkerRegistration(pool: database.pool, configuration: configuration, logger: logger)
         sampler = QueueStatsSampler(
             database: database,
             interval: sampleInterval,
@@ -64,6 +67,6 @@ public struct JobQueueWorker: Sendable {
         )
     }
 
-    /// In start order: sampler, pruner, scheduler, rescuer, runner.
-    public var services: [any Service] { [sampler, pruner, scheduler, rescuer, runner] }
+    /// In start order: registration, sampler, pruner, scheduler, rescuer, runner.
+    public var services: [any Service] { [registration, sampler, pruner, scheduler, rescuer, runner] }
 }

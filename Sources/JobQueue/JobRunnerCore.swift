@@ -327,6 +327,15 @@ final class JobRunnerCore: Sendable {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
+        logger.log(
+            level: outcome == .succeeded ? .debug : .info,
+            "job finished",
+            metadata: [
+                "job.id": "\(job.id)", "job.kind": "\(job.kind)", "job.attempt": "\(job.attempt)",
+                "job.outcome": "\(outcome?.rawValue ?? "released")",
+                "duration_ms": .stringConvertible((duration.seconds * 1000 * 1000).rounded() / 1000),
+            ]
+        )
         if let completion { completer.add(completion) }
         let wake = state.withLock { state -> Bool in
             if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }

@@ -110,14 +110,16 @@ public enum JobSQL {
         WHERE unique_key = ANY ($1::text[]) AND unique_key IS NOT NULL AND state IN \(liveStates)
         """
 
-    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold. Times come
-    /// back as epoch seconds (cheaper to decode than timestamp text on this hot path).
+    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold, unless the
+    /// queue is in `paused_queues` (a one-time primary-key lookup). Times come back as epoch seconds (cheaper to
+    /// decode than timestamp text on this hot path).
     ///
     /// Binds: queue, excluded kinds (at their concurrency limit), limit, worker id, lease seconds.
     public static let claim = """
         WITH candidates AS (
             SELECT id FROM jobs
             WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind <> ALL ($2::text[])
+                AND NOT EXISTS (SELECT 1 FROM paused_queues WHERE paused_queues.queue = $1) -- pause (issue 14)
             ORDER BY priority, run_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -141,8 +143,9 @@ public enum JobSQL {
     /// The states a completion writes, by code (1-based, as ``complete``'s `$3` carries them).
     static let completionStates = ["succeeded", "dead", "cancelled", "scheduled", "available"]
 
-    /// Records finished attempts; each row only while this worker still holds that attempt's lease. Returns one
-    /// row: the ids it updated, as an array (NULL for none).
+    /// Records finished attempts; each row only while this worker still holds that attempt's lease; an attempt
+    /// that did not succeed and carries an error is appended to `errors`. Returns one row: the ids it updated, as
+    /// an array (NULL for none).
     ///
     /// Binds (arrays aligned with the ids): ids (ascending, unique), attempts, new state codes (1-based into
     /// ``completionStates``), attempts given back (0 or 1), delays in µs until the next `run_at` (-1 keeps
@@ -161,6 +164,11 @@ public enum JobSQL {
                 last_error = CASE
                     WHEN ($3::int8[])[\(slot)] = 1 THEN jobs.last_error
                     ELSE coalesce(NULLIF(($6::text[])[\(slot)], ''), jobs.last_error)
+                END,
+                errors = CASE
+                    WHEN ($3::int8[])[\(slot)] = 1 OR ($6::text[])[\(slot)] = '' THEN jobs.errors
+                    ELSE jobs.errors || jsonb_build_array(jsonb_build_object(
+                        'attempt', jobs.attempts, 'at', extract(epoch FROM now()), 'error', ($6::text[])[\(slot)]))
                 END,
                 locked_by = NULL,
                 lease_expires_at = NULL
@@ -240,6 +248,9 @@ public enum JobSQL {
                 finished_at = CASE WHEN expired.exhausted THEN now() END,
                 last_error = 'lease expired: worker ' || jobs.locked_by || ' stopped renewing attempt '
                     || jobs.attempts || ' (crashed, stalled or cut off from the database)',
+                errors = jobs.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', jobs.attempts, 'at', extract(epoch FROM now()), 'error', 'lease expired: worker ' || jobs.locked_by
+                    || ' stopped renewing the attempt')),
                 locked_by = NULL,
                 lease_expires_at = NULL
             FROM expired

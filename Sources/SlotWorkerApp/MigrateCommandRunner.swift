@@ -8,9 +8,15 @@ public enum MigrateCommandRunner {
     /// Applies every pending migration. Safe to run from several processes at once.
     ///
     /// - Returns: the versions applied by this call and the resulting schema version.
-    public static func run(databaseURL: String, logger: Logger) async throws -> (applied: [Int], version: Int) {
-        let configuration = try PostgresConfiguration(databaseURL)
-        let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger)
+    public static func run(
+        configuration: SlotWorkerConfiguration,
+        logger: Logger
+    ) async throws -> (applied: [Int], version: Int) {
+        let pool = PostgresPool(
+            configuration: try configuration.postgres(),
+            options: configuration.poolOptions(maxConnections: 1),
+            logger: logger
+        )
         do {
             let migrator = Migrator(migrations: Schema.migrations, logger: logger)
             let applied = try await migrator.migrate(pool)

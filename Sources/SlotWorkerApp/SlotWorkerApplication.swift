@@ -1,3 +1,4 @@
+import CBuildInfo
 import Foundation
 import HTTPServer
 import JobQueue
@@ -29,21 +30,19 @@ public struct SlotWorkerApplication {
 
     /// Runs until shut down. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
-        let postgres = try PostgresConfiguration(
-            configuration.databaseURL,
-            connectTimeoutSeconds: configuration.connectTimeoutSeconds
-        )
+        let postgres = try configuration.postgres()
         let listenConfiguration = try configuration.listenURL.map {
             try PostgresConfiguration($0, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
         }
 
         let processMetrics = ProcessMetrics(registry: metrics)
         metrics.addPreScrapeHook { processMetrics.refresh() }
-        BuildInfo(version: SlotWorkerVersion.current).register(in: metrics)
+        BuildInfo(version: SlotWorkerVersion.current, extraLabels: ["revision": SlotWorkerVersion.revision])
+            .register(in: metrics)
         let poolMetrics = PoolMetrics(registry: metrics)
         let pool = PostgresPool(
             configuration: postgres,
-            options: .init(maxConnections: configuration.poolSize, acquireTimeout: configuration.acquireTimeout),
+            options: configuration.poolOptions(),
             observer: poolMetrics,
             logger: logger
         )
@@ -83,8 +82,8 @@ public struct SlotWorkerApplication {
             registry: registry,
             configuration: runnerConfiguration,
             periodicJobs: try SlotTasks.periodicJobs(
-                releaseEvery: configuration.releaseLapsedEvery,
-                expireEvery: configuration.expirePastEvery
+                release: configuration.releaseLapsedSchedule,
+                expire: configuration.expirePastSchedule
             ),
             completedRetention: configuration.finishedRetention,
             deadRetention: configuration.deadRetention,
@@ -163,7 +162,9 @@ struct ReadinessOnShutdown: Service {
     }
 }
 
-/// The version reported in `slotworker_build_info`.
+/// The version and git revision reported in `slotworker_build_info` (labels `version`, `revision`).
 public enum SlotWorkerVersion {
     public static let current = "0.1.0"
+    /// From `SLOT_WORKER_GIT_REVISION` at build time (see Package.swift); "unknown" for a plain `swift build`.
+    public static let revision = String(cString: slotworker_git_revision())
 }
