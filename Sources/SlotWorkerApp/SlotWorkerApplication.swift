@@ -111,6 +111,10 @@ public struct SlotWorkerApplication {
             onShutdown: { health.markShuttingDown() },
             handler: endpoints.handler
         )
+        for variable in configuration.unknownVariables {
+            logger.warning(
+                "ignored environment variable: it names no configuration key", metadata: ["variable": "\(variable)"])
+        }
         let port = try server.start()  // bind errors fail here, before any work starts
         logger.info(
             "slot-worker started",

@@ -18,5 +18,6 @@ extension SlotWorkerConfiguration {
                 + entry.source.description
         }
         .joined(separator: "\n")
+            + unknownVariables.map { "\n(ignored: \($0) names no configuration key)" }.joined()
     }
 }

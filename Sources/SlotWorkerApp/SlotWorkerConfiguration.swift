@@ -59,6 +59,8 @@ public struct SlotWorkerConfiguration: Sendable {
 
     /// Every key read, in reading order, with its effective value (secrets redacted) and where it came from.
     public var entries: [ConfigurationEntry] = []
+    /// `SLOT_WORKER_*` variables that name no key (typos, removed keys): logged as warnings at start-up.
+    public var unknownVariables: [String] = []
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
@@ -138,6 +140,10 @@ public struct SlotWorkerConfiguration: Sendable {
                 "console.exact_count_limit", default: 100_000, range: 0...100_000_000)
         )
         configuration.entries = reader.entries
+        let known = Set(reader.entries.flatMap { [$0.variable, $0.variable + "_FILE"] })
+        configuration.unknownVariables = environment.keys.filter {
+            $0.hasPrefix("SLOT_WORKER_") && !known.contains($0) && !Self.otherVariables.contains($0)
+        }.sorted()
         if configuration.listenURL?.isEmpty == true { configuration.listenURL = nil }
         if configuration.metricsBearerToken?.isEmpty == true { configuration.metricsBearerToken = nil }
         if configuration.consoleAdminToken?.isEmpty == true { configuration.consoleAdminToken = nil }
@@ -150,6 +156,9 @@ public struct SlotWorkerConfiguration: Sendable {
         }
         return configuration
     }
+
+    /// `SLOT_WORKER_*` variables that are not configuration keys.
+    static let otherVariables: Set<String> = ["SLOT_WORKER_CONFIG", "SLOT_WORKER_BINARY", "SLOT_WORKER_GIT_REVISION"]
 
     /// A one-line summary safe to log: no URLs with passwords, no tokens.
     public var redactedSummary: String {
