@@ -114,12 +114,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Console: the operator's web console (server-rendered HTML at /ui on the monitoring server).
+        .target(
+            name: "Console",
+            dependencies: [
+                "HTTPServer", "JobQueue", "PostgresClient", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // SlotWorkerApp: configuration and the wiring of services for the executable.
         .target(
             name: "SlotWorkerApp",
             dependencies: [
                 "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Services", "Tasks",
-                "Monitoring", "HTTPServer", "CBuildInfo",
+                "Monitoring", "HTTPServer", "CBuildInfo", "Console",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

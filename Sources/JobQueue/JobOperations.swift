@@ -163,4 +163,10 @@ public struct PausedQueue: Sendable, Equatable, Encodable {
     public var queue: String
     public var pausedAt: Date
     public var pausedBy: String?
+
+    public init(queue: String, pausedAt: Date, pausedBy: String?) {
+        self.queue = queue
+        self.pausedAt = pausedAt
+        self.pausedBy = pausedBy
+    }
 }

@@ -13,7 +13,8 @@ import ServiceLifecycle
 /// by while the database was unreachable (a whole fixed period, or longer than the cron lateness) is skipped, not
 /// caught up. Stops on graceful shutdown.
 public struct PeriodicScheduler: Service {
-    private let jobs: [PeriodicJob]
+    /// The schedules this scheduler enqueues.
+    public let jobs: [PeriodicJob]
     private let database: Database
     private let health: JobQueueHealth
     private let logger: Logger

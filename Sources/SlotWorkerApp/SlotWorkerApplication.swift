@@ -1,4 +1,5 @@
 import CBuildInfo
+import Console
 import Foundation
 import HTTPServer
 import JobQueue
@@ -98,6 +99,24 @@ public struct SlotWorkerApplication {
             health: health,
             metricsBearerToken: configuration.metricsBearerToken
         )
+        // The console gets a small pool of its own: operators' pages can never take the worker's connections.
+        let consolePool = PostgresPool(
+            configuration: postgres,
+            options: .init(maxConnections: 2, acquireTimeout: min(configuration.acquireTimeout, .seconds(2))),
+            logger: logger
+        )
+        let console = Console(
+            pool: consolePool,
+            configuration: ConsoleConfiguration(
+                adminToken: configuration.consoleAdminToken,
+                showPayloads: configuration.consoleShowPayloads,
+                statementTimeout: configuration.consoleStatementTimeout,
+                exactCountLimit: configuration.consoleExactCountLimit,
+                listenHost: configuration.httpHost,
+                periodicJobs: worker.scheduler.jobs
+            ),
+            logger: logger
+        )
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: configuration.httpHost,
@@ -105,21 +124,26 @@ public struct SlotWorkerApplication {
                 connectionLimit: configuration.httpConnectionLimit,
                 perIPConnectionLimit: configuration.httpPerIPConnectionLimit,
                 connectionTimeoutSeconds: configuration.httpConnectionTimeoutSeconds,
-                threadPoolSize: configuration.httpThreads
+                threadPoolSize: configuration.httpThreads,
+                asyncConcurrencyLimit: 8,
+                asyncTimeout: configuration.consoleStatementTimeout * 3
             ),
             logger: logger,
             onShutdown: { health.markShuttingDown() },
+            mounts: [console.mount],
             handler: endpoints.handler
         )
         for variable in configuration.unknownVariables {
             logger.warning(
                 "ignored environment variable: it names no configuration key", metadata: ["variable": "\(variable)"])
         }
+        if let refusal = console.configuration.refusal { logger.warning("\(refusal)") }
         let port = try server.start()  // bind errors fail here, before any work starts
         logger.info(
             "slot-worker started",
             metadata: [
                 "http.address": "\(configuration.httpHost):\(port)",
+                "console": "http://\(configuration.httpHost):\(port)/ui",
                 "db": "\(postgres.description)",
                 "config": "\(configuration.redactedSummary)",
             ]
@@ -147,9 +171,11 @@ public struct SlotWorkerApplication {
         do {
             try await group.run()
         } catch {
+            await consolePool.close()
             await pool.close()
             throw error
         }
+        await consolePool.close()
         await pool.close()
         logger.info("slot-worker stopped")
     }

@@ -1,0 +1,68 @@
+import Foundation
+import JobQueue
+import PostgresClient
+
+/// The reminders page's data, in one place so it can follow the reminder schema: today reminders are `jobs` of
+/// kind `reminders.send` (payload `{"slot_id", "kind"}`) and the `sent_reminders` ledger.
+struct ReminderQueries: Sendable {
+    let operations: JobOperations
+
+    struct Due: Sendable {
+        var jobID: Int64
+        var slotID: String
+        var kind: String
+        var runAt: Date
+        var state: String
+    }
+
+    struct Sent: Sendable {
+        var slotID: Int64
+        var kind: String
+        var sentAt: Date
+    }
+
+    struct Skipped: Sendable {
+        var reason: String
+        var count: Int
+    }
+
+    struct Page: Sendable {
+        var due: [Due]
+        var sent: [Sent]
+        var skipped: [Skipped]
+    }
+
+    func page() async throws -> Page {
+        try await operations.withTimeout { connection in
+            let due = try await connection.query(
+                """
+                SELECT id, coalesce(payload->>'slot_id', '?') AS slot_id, coalesce(payload->>'kind', '?') AS kind,
+                    run_at, state
+                FROM jobs
+                WHERE kind = 'reminders.send' AND state IN ('scheduled', 'available', 'running')
+                    AND run_at < now() + interval '1 hour'
+                ORDER BY run_at LIMIT 200
+                """, operation: "console.reminders.due"
+            ).map { row in
+                Due(
+                    jobID: try row.decode("id"), slotID: try row.decode("slot_id"), kind: try row.decode("kind"),
+                    runAt: try row.decode("run_at"), state: try row.decode("state"))
+            }
+            let sent = try await connection.query(
+                "SELECT slot_id, kind, sent_at FROM sent_reminders ORDER BY sent_at DESC LIMIT 50",
+                operation: "console.reminders.sent"
+            ).map { row in
+                Sent(slotID: try row.decode("slot_id"), kind: try row.decode("kind"), sentAt: try row.decode("sent_at"))
+            }
+            let skipped = try await connection.query(
+                """
+                SELECT coalesce(left(last_error, 120), state) AS reason, count(*) AS n FROM jobs
+                WHERE kind = 'reminders.send' AND state IN ('dead', 'cancelled')
+                    AND finished_at > now() - interval '24 hours'
+                GROUP BY 1 ORDER BY 2 DESC LIMIT 20
+                """, operation: "console.reminders.skipped"
+            ).map { row in Skipped(reason: try row.decode("reason"), count: try row.decode("n")) }
+            return Page(due: due, sent: sent, skipped: skipped)
+        }
+    }
+}
