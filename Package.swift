@@ -195,7 +195,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SlotWorkerCLITests",
-            dependencies: ["TestSupport", "PostgresClient"]
+            dependencies: ["TestSupport", "PostgresClient"],
+            exclude: ["console_browser.py"]
         ),
     ]
 )
