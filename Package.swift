@@ -194,6 +194,13 @@ let package = Package(
             exclude: ["fake_telegram.py"]
         ),
         .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "HTTPServer", "JobQueue", "PostgresClient", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "SlotWorkerCLITests",
             dependencies: ["TestSupport", "PostgresClient"],
             exclude: ["console_browser.py"]
