@@ -149,7 +149,7 @@ let package = Package(
             name: "SlotWorkerBench",
             dependencies: [
                 "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Monitoring", "HTTPServer",
-                "SlotWorkerApp",
+                "SlotWorkerApp", "Console", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
