@@ -39,9 +39,14 @@ struct ReminderQueries: Sendable {
                 """
                 SELECT id, coalesce(payload->>'slot_id', '?') AS slot_id, coalesce(payload->>'kind', '?') AS kind,
                     run_at, state
-                FROM jobs
-                WHERE kind = 'reminders.send' AND state IN ('scheduled', 'available', 'running')
-                    AND run_at < now() + interval '1 hour'
+                FROM (
+                    (SELECT * FROM jobs WHERE state = 'scheduled' AND run_at < now() + interval '1 hour'
+                        AND kind = 'reminders.send' ORDER BY run_at LIMIT 200)
+                    UNION ALL
+                    (SELECT * FROM jobs WHERE state = 'available' AND kind = 'reminders.send' LIMIT 200)
+                    UNION ALL
+                    (SELECT * FROM jobs WHERE state = 'running' AND kind = 'reminders.send' LIMIT 200)
+                ) AS jobs
                 ORDER BY run_at LIMIT 200
                 """, operation: "console.reminders.due"
             ).map { row in
