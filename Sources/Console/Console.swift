@@ -1,8 +1,8 @@
 import Foundation
-import HTTPServer
+public import HTTPServer
 import JobQueue
-import Logging
-import PostgresClient
+public import Logging
+public import PostgresClient
 
 /// The operator's web console: server-rendered HTML mounted on the monitoring server (``mount``), answering from
 /// the database through an ``AsyncHTTPHandler`` (never on libmicrohttpd's threads).

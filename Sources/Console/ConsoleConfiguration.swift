@@ -1,4 +1,4 @@
-import JobQueue
+public import JobQueue
 
 /// How the console behaves. Safe by default: without ``adminToken`` it is read-only, and it refuses to serve at all
 /// when the monitoring server listens on a non-loopback address without one.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The record that a reminder of one kind was sent for a slot. At most one exists per (slot, kind), which is what
 /// makes sending a reminder at-most-once.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A five-field cron expression (`minute hour day-of-month month day-of-week`) read in one IANA time zone, for
 /// example `0 9 * * 1-5 Europe/Moscow` (09:00 Moscow time on weekdays). Without a zone the expression is read in UTC.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One job with the error of every failed attempt (`jobs.errors`).
 public struct JobDetail: Sendable, Equatable {

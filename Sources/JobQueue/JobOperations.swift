@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import Persistence
-import PostgresClient
+public import PostgresClient
 
 /// What operators do to jobs and queues, shared by `slot-worker jobs …`/`queues …` and the console: filtered
 /// lists with keyset pagination, one job with its attempt errors, bulk retry/cancel/delete in batches, queue

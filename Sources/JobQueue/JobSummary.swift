@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PostgresClient
 
 /// A job as lists show it (the error clipped to 300 characters, no payload).

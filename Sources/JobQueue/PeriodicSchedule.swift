@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// When a ``PeriodicJob`` runs: a fixed period aligned to the Unix epoch, or a ``CronSchedule`` in a time zone.
 public enum PeriodicSchedule: Sendable, Equatable, CustomStringConvertible {

@@ -1,8 +1,8 @@
-import Foundation
-import Logging
-import Persistence
+public import Foundation
+public import Logging
+public import Persistence
 import PostgresClient
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Enqueues ``PeriodicJob``s: in every worker, at each scheduled instant (and at start, for the current fixed
 /// period or a cron instant at most ``PeriodicSchedule/cronLateness`` old), one statement per job tries to record
@@ -16,15 +16,17 @@ public struct PeriodicScheduler: Service {
     /// The schedules this scheduler enqueues.
     public let jobs: [PeriodicJob]
     private let database: Database
-    private let health: JobQueueHealth
+    private let observer: any JobQueueObserver
     private let logger: Logger
 
     /// - Precondition: job names are unique.
-    public init(jobs: [PeriodicJob], database: Database, health: JobQueueHealth = .none, logger: Logger) {
+    public init(
+        jobs: [PeriodicJob], database: Database, observer: any JobQueueObserver = NoopJobQueueObserver(), logger: Logger
+    ) {
         precondition(Set(jobs.map(\.name)).count == jobs.count, "periodic job names must be unique")
         self.jobs = jobs
         self.database = database
-        self.health = health
+        self.observer = observer
         self.logger = logger
     }
 
@@ -75,7 +77,7 @@ public struct PeriodicScheduler: Service {
                     }
                 case .failure(let error):
                     failed = true
-                    health.onDatabaseError(error)
+                    observer.databaseFailed(error)
                     if !failing {
                         logger.error(
                             "cannot enqueue periodic job; retrying",

@@ -1,8 +1,8 @@
 import Foundation
-import Logging
+public import Logging
 import Persistence
-import PostgresClient
-import ServiceLifecycle
+public import PostgresClient
+public import ServiceLifecycle
 
 /// Keeps this worker's row in `workers` (id, host, pid, queue, concurrency, start and heartbeat times) current, for
 /// the console's worker page: an upsert every ``interval``, rows silent for 10 intervals are forgotten by whichever

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One configuration key as resolved: its effective value (secrets redacted) and where the value came from, as
 /// `slot-worker config show` prints it.
 public struct ConfigurationEntry: Sendable, Equatable, Encodable {

@@ -1,6 +1,6 @@
 import Foundation
 import JobQueue
-import Logging
+public import Logging
 import Persistence
 import PostgresClient
 
@@ -99,9 +99,42 @@ public struct JobsCommandRunner {
         return lines.joined(separator: "\n")
     }
 
+    /// The jobs a command means: `--state` (comma-separated), `--kind`, `--queue` and ids.
+    public struct Selection: Sendable {
+        let filter: JobFilter
+
+        /// - Throws: ``UsageError`` for an unknown state name.
+        public init(states: String?, kind: String?, queue: String?, ids: [Int64]) throws {
+            var parsed: [JobState] = []
+            for name in (states ?? "").split(separator: ",") {
+                let trimmed = name.trimmingCharacters(in: .whitespaces)
+                guard let state = JobState(rawValue: trimmed) else {
+                    throw UsageError(
+                        description: "--state \"\(trimmed)\" is not one of "
+                            + JobState.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                parsed.append(state)
+            }
+            filter = JobFilter(states: parsed, kind: kind, queue: queue, ids: ids)
+        }
+    }
+
+    /// `jobs retry`, `jobs cancel`, `jobs delete`.
+    public func retry(_ selection: Selection, json: Bool) async throws -> String {
+        try await perform(.retry, selection.filter, json: json)
+    }
+
+    public func cancel(_ selection: Selection, json: Bool) async throws -> String {
+        try await perform(.cancel, selection.filter, json: json)
+    }
+
+    public func delete(_ selection: Selection, json: Bool) async throws -> String {
+        try await perform(.delete, selection.filter, json: json)
+    }
+
     /// `jobs list`: newest first, `limit` jobs after the job with id `before` (0: from the newest).
-    public func list(_ filter: JobFilter, before: Int64, limit: Int, json: Bool) async throws -> String {
-        let jobs = try await operations.list(filter, before: before, limit: limit)
+    public func list(_ selection: Selection, before: Int64, limit: Int, json: Bool) async throws -> String {
+        let jobs = try await operations.list(selection.filter, before: before, limit: limit)
         if json { return try Self.json(jobs) }
         guard !jobs.isEmpty else { return "no jobs match" }
         var lines = ["id         state      queue        kind                      attempts  run_at / finished_at"]
@@ -169,7 +202,7 @@ public struct JobsCommandRunner {
     }
 
     /// `jobs retry|cancel|delete`: by ids or by filter, in batches of at most ``JobOperations/batchSize``.
-    public func perform(_ action: JobOperations.Action, _ filter: JobFilter, json: Bool) async throws -> String {
+    func perform(_ action: JobOperations.Action, _ filter: JobFilter, json: Bool) async throws -> String {
         guard !filter.matchesEverything else {
             throw UsageError(
                 description: "jobs \(action.rawValue) needs job ids or a filter (--state, --kind, --queue); "

@@ -1,7 +1,7 @@
 import Configuration
-import Foundation
-import JobQueue
-import PostgresClient
+public import Foundation
+public import JobQueue
+public import PostgresClient
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
 ///
@@ -90,16 +90,16 @@ public struct SlotWorkerConfiguration: Sendable {
     /// Resolves the configuration.
     ///
     /// - Parameters:
-    ///   - overrides: values from command-line flags, keyed like the file (`http.port`, `database.url`).
+    ///   - overrides: values from command-line flags.
     ///   - environment: the process environment (injectable for tests).
     ///   - configFile: a JSON file; when nil, `SLOT_WORKER_CONFIG` is consulted.
     public static func load(
-        overrides: [String: String] = [:],
+        overrides: SlotWorkerOverrides = SlotWorkerOverrides(),
         environment: [String: String] = ProcessInfo.processInfo.environment,
         configFile: String? = nil
     ) async throws -> SlotWorkerConfiguration {
         let reader = try await ConfigurationReader.make(
-            overrides: overrides, environment: environment, configFile: configFile)
+            overrides: overrides.values, environment: environment, configFile: configFile)
         var configuration = SlotWorkerConfiguration(
             databaseURL: try reader.requiredString("database.url", secret: true, unscoped: true),
             listenURL: try reader.string("database.listen_url", secret: true),

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// Logging for the process: swift-log bootstrapped once, writing to standard error in the configured format
 /// (`log.format`: text or json) at the configured level.

@@ -1,9 +1,5 @@
 import ArgumentParser
 import Foundation
-import JobQueue
-import Logging
-import Metrics
-import Monitoring
 import SlotWorkerApp
 
 /// The `slot-worker` executable: parses the command line and hands over to `SlotWorkerApp`.
@@ -51,21 +47,12 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "Log format: text or json (default: $SLOT_WORKER_LOG_FORMAT, else text).")
     var logFormat: String?
 
-    /// Flag values as configuration overrides, keyed like the JSON file.
-    var overrides: [String: String] {
-        var values: [String: String] = [:]
-        if let databaseURL { values["database.url"] = databaseURL }
-        if let logFormat { values["log.format"] = logFormat }
-        return values
-    }
-
-    /// Resolves the configuration and bootstraps logging.
-    func load(extra: [String: String] = [:]) async throws -> (SlotWorkerConfiguration, Logger) {
-        let configuration = try await SlotWorkerConfiguration.load(
-            overrides: overrides.merging(extra) { $1 },
-            configFile: config
-        )
-        return (configuration, SlotWorkerLogging.bootstrap(configuration))
+    /// Resolves the configuration with these flags (and `overrides` of the subcommand) and bootstraps logging.
+    func load(_ overrides: SlotWorkerOverrides = SlotWorkerOverrides()) async throws -> SlotWorkerLaunch {
+        var overrides = overrides
+        overrides.databaseURL = databaseURL
+        overrides.logFormat = logFormat
+        return try await SlotWorkerLaunch.start(overrides: overrides, configFile: config)
     }
 }
 
@@ -78,8 +65,8 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let (configuration, logger) = try await options.load()
-        let result = try await MigrateCommandRunner.run(configuration: configuration, logger: logger)
+        let launch = try await options.load()
+        let result = try await MigrateCommandRunner.run(configuration: launch.configuration, logger: launch.logger)
         print(
             "schema at version \(result.version); applied: \(result.applied.isEmpty ? "none" : result.applied.map(String.init).joined(separator: ", "))"
         )
@@ -113,17 +100,17 @@ struct RunCommand: AsyncParsableCommand {
     var exitWhenIdle = false
 
     func run() async throws {
-        var extra: [String: String] = [:]
-        if let httpHost { extra["http.host"] = httpHost }
-        if let httpPort { extra["http.port"] = String(httpPort) }
-        if let concurrency { extra["worker.concurrency"] = String(concurrency) }
-        if let listenURL { extra["database.listen_url"] = listenURL }
-        if noListen { extra["worker.listen"] = "false" }
-        let (configuration, logger) = try await options.load(extra: extra)
-        let registry = MetricsRegistry(logger: logger)
-        MetricsSystem.bootstrap(registry.makeMetricsFactory())
-        try await SlotWorkerApplication(configuration: configuration, metrics: registry, logger: logger)
-            .run(exitWhenIdle: exitWhenIdle)
+        let launch = try await options.load(
+            SlotWorkerOverrides(
+                listenURL: listenURL,
+                httpHost: httpHost,
+                httpPort: httpPort,
+                concurrency: concurrency,
+                noListen: noListen
+            )
+        )
+        try await SlotWorkerApplication(configuration: launch.configuration, logger: launch.logger).run(
+            exitWhenIdle: exitWhenIdle)
     }
 }
 
@@ -248,7 +235,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let filter = try self.filter.filter(ids: ids)
-            try await withJobs(options) { try await $0.perform(.retry, filter, json: json) }
+            try await withJobs(options) { try await $0.retry(filter, json: json) }
         }
     }
 
@@ -262,7 +249,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let filter = try self.filter.filter(ids: ids)
-            try await withJobs(options) { try await $0.perform(.cancel, filter, json: json) }
+            try await withJobs(options) { try await $0.cancel(filter, json: json) }
         }
     }
 
@@ -276,7 +263,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let filter = try self.filter.filter(ids: ids)
-            try await withJobs(options) { try await $0.perform(.delete, filter, json: json) }
+            try await withJobs(options) { try await $0.delete(filter, json: json) }
         }
     }
 }
@@ -290,17 +277,8 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .long, help: "Only jobs of this kind.") var kind: String?
     @Option(name: .long, help: "Only jobs of this queue.") var queue: String?
 
-    func filter(ids: [Int64]) throws -> JobFilter {
-        var states: [JobState] = []
-        for name in (state ?? "").split(separator: ",") {
-            let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard let parsed = JobState(rawValue: trimmed) else {
-                throw ValidationError(
-                    "--state \"\(trimmed)\" is not one of \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            states.append(parsed)
-        }
-        return JobFilter(states: states, kind: kind, queue: queue, ids: ids)
+    func filter(ids: [Int64]) throws -> JobsCommandRunner.Selection {
+        try JobsCommandRunner.Selection(states: state, kind: kind, queue: queue, ids: ids)
     }
 }
 
@@ -355,16 +333,16 @@ struct ConfigCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Print JSON.") var json = false
 
         func run() async throws {
-            let (configuration, _) = try await options.load()
-            print(try configuration.show(json: json))
+            let launch = try await options.load()
+            print(try launch.configuration.show(json: json))
         }
     }
 }
 
 /// Runs one jobs command and prints its answer.
 func withJobs(_ options: DatabaseOptions, _ body: (JobsCommandRunner) async throws -> String) async throws {
-    let (configuration, logger) = try await options.load()
-    let jobs = try JobsCommandRunner(configuration: configuration, logger: logger)
+    let launch = try await options.load()
+    let jobs = try JobsCommandRunner(configuration: launch.configuration, logger: launch.logger)
     do {
         print(try await body(jobs))
         await jobs.close()
@@ -383,7 +361,7 @@ struct DemoSeedCommand: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let (configuration, logger) = try await options.load()
-        print(try await DemoSeeder.seed(configuration: configuration, logger: logger))
+        let launch = try await options.load()
+        print(try await DemoSeeder.seed(configuration: launch.configuration, logger: launch.logger))
     }
 }

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// Used when no bot token is configured (the demo): logs the message instead of sending it.
 public struct LoggingMessageSender: MessageSender {

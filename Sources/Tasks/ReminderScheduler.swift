@@ -1,11 +1,11 @@
-import Domain
-import Foundation
+public import Domain
+public import Foundation
 import JobQueue
-import Persistence
-import Services
+public import Persistence
 
 /// Schedules a booked slot's reminders as delayed `reminders.send` jobs inside the booking's Unit of Work, so
-/// the reminders exist exactly when the booking commits. Use ``hook`` as `SlotBookingService`'s `afterConfirm`.
+/// the reminders exist exactly when the booking commits. Use ``hook`` as `SlotBookingService`'s `afterConfirm`
+/// (its `Hook` type, spelled out here so Tasks need not depend on Services).
 public enum ReminderScheduler {
     /// The reminders and how long before the interview each is sent.
     public static let kinds: [(name: String, before: Duration)] = [("24h", .seconds(86_400)), ("2h", .seconds(7200))]
@@ -39,5 +39,7 @@ public enum ReminderScheduler {
     }
 
     /// The booking hook: schedules reminders after a reservation is confirmed.
-    public static let hook: SlotBookingService.Hook = { uow, slot in await schedule(uow, slot: slot) }
+    public static let hook: @Sendable (UnitOfWork, Slot) async -> Result<Void, RepositoryError> = { uow, slot in
+        await schedule(uow, slot: slot)
+    }
 }

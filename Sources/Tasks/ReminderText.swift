@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 import Foundation
 
 /// Renders reminder templates. Placeholders: `{city}`, `{recruiter}`, `{date}` and `{time}` (in the city's time
