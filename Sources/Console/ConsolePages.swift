@@ -292,7 +292,7 @@ struct ConsolePages: Sendable {
                         "<tr><td>" + h($0.slotID) + "</td><td>" + h($0.kind) + "</td><td>" + h(Format.time($0.sentAt))
                             + "</td></tr>"
                     }) + "</table>"
-        body += "<h2>Not sent in the last 24 hours, by reason</h2>"
+        body += "<h2>Not sent in the last hour, by reason</h2>"
         body +=
             page.skipped.isEmpty
             ? "<p>None.</p>"

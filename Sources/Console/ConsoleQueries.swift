@@ -4,7 +4,8 @@ import PostgresClient
 
 /// The console's read queries (besides ``JobOperations``), each in a transaction with the statement timeout.
 ///
-/// Counts stay cheap on big tables: a capped count decides whether the table is small (≤ the exact-count limit);
+/// Counts stay cheap on big tables: `pg_class.reltuples` (or, when that is not clearly above the limit, a capped
+/// count) decides whether the table is small (≤ the exact-count limit);
 /// above it the per-queue grid comes from a `TABLESAMPLE SYSTEM` of about 20,000 rows scaled to
 /// `pg_class.reltuples`, and is shown as an estimate.
 struct ConsoleQueries: Sendable {
@@ -28,9 +29,17 @@ struct ConsoleQueries: Sendable {
 
     func overview() async throws -> Overview {
         try await operations.withTimeout { connection in
-            let capped = try await connection.query(
-                "SELECT count(*) AS n FROM (SELECT 1 FROM jobs LIMIT $1) AS j", [exactCountLimit + 1],
-                operation: "console.count")[0].decode("n", as: Int.self)
+            // The planner's estimate first: a table known to be large skips the capped count (a scan of up to
+            // the limit's rows); a small or never-analyzed one (reltuples -1) is counted.
+            let estimate = try await connection.query(
+                "SELECT reltuples::float8 AS tuples FROM pg_class WHERE oid = 'jobs'::regclass",
+                operation: "console.estimate")[0].decode("tuples", as: Double.self)
+            let capped =
+                estimate > Double(exactCountLimit) * 2
+                ? Int(estimate)
+                : try await connection.query(
+                    "SELECT count(*) AS n FROM (SELECT 1 FROM jobs LIMIT $1) AS j", [exactCountLimit + 1],
+                    operation: "console.count")[0].decode("n", as: Int.self)
             var rows: [String: QueueRow] = [:]
             var estimated = false
             var total = capped

@@ -4,7 +4,7 @@ import PostgresClient
 
 /// The reminders page's data, in one place so it can follow the reminder schema: today reminders are `jobs` of
 /// kind `reminders.send` (payload `{"slot_id", "kind"}`) and the `sent_reminders` ledger. "Not sent" counts the
-/// newest 1,000 dead and 1,000 cancelled reminder jobs of the last 24 hours (read along `jobs_finished_idx`).
+/// newest 1,000 dead and 1,000 cancelled reminder jobs of the last hour (read along `jobs_finished_idx`).
 struct ReminderQueries: Sendable {
     let operations: JobOperations
 
@@ -64,12 +64,12 @@ struct ReminderQueries: Sendable {
                 """
                 SELECT coalesce(left(last_error, 120), state) AS reason, count(*) AS n FROM (
                     (SELECT state, last_error FROM jobs
-                        WHERE state = 'dead' AND kind = 'reminders.send' AND finished_at > now() - interval '24 hours'
+                        WHERE state = 'dead' AND kind = 'reminders.send' AND finished_at > now() - interval '1 hour'
                         ORDER BY finished_at DESC LIMIT 1000)
                     UNION ALL
                     (SELECT state, last_error FROM jobs
                         WHERE state = 'cancelled' AND kind = 'reminders.send'
-                            AND finished_at > now() - interval '24 hours'
+                            AND finished_at > now() - interval '1 hour'
                         ORDER BY finished_at DESC LIMIT 1000)
                 ) AS recent
                 GROUP BY 1 ORDER BY 2 DESC LIMIT 20
