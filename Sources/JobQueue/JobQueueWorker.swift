@@ -3,7 +3,7 @@ public import Persistence
 public import ServiceLifecycle
 
 /// Everything a worker process runs for the job queue, built from one configuration: the runner, a rescuer
-/// matching its lease, the periodic scheduler, the pruner, the queue-stats sampler and the worker registration.
+/// matching its lease, the periodic scheduler, the pruner, the queue-stats sampler and the worker presence (the console's `workers` table).
 ///
 /// Add ``services`` to the process's `ServiceGroup` in the given order: the group shuts services down in reverse,
 /// so the runner drains first and the sampler stops last.
@@ -13,8 +13,8 @@ public struct JobQueueWorker: Sendable {
     public let scheduler: PeriodicScheduler
     public let pruner: JobPruner
     public let sampler: QueueStatsSampler
-    /// This worker's row in the `workers` registry (the console's worker page).
-    public let registration: WorkerRegistration
+    /// This worker's row in the `workers` table (the console's worker page).
+    public let presence: WorkerPresence
 
     /// - Parameters:
     ///   - observer: the queue's events (metrics, poll progress and database errors of every part); shared by
@@ -28,6 +28,7 @@ public struct JobQueueWorker: Sendable {
         deadRetention: Duration = .seconds(7 * 24 * 3600),
         pruneInterval: Duration = .seconds(60),
         sampleInterval: Duration = .seconds(5),
+        unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver = NoopJobQueueObserver(),
         logger: Logger
     ) {
@@ -54,15 +55,18 @@ public struct JobQueueWorker: Sendable {
             observer: observer,
             logger: logger
         )
-        registration = WorkerRegistration(pool: database.pool, configuration: configuration, logger: logger)
+        presence = WorkerPresence(pool: database.pool, configuration: configuration, logger: logger)
         sampler = QueueStatsSampler(
             database: database,
+            worker: WorkerRegistration(
+                workerID: configuration.workerID, queue: configuration.queue, kinds: registry.kinds),
             interval: sampleInterval,
+            unrunnableAfter: unrunnableAfter,
             observer: observer,
             logger: logger
         )
     }
 
-    /// In start order: registration, sampler, pruner, scheduler, rescuer, runner.
-    public var services: [any Service] { [registration, sampler, pruner, scheduler, rescuer, runner] }
+    /// In start order: presence, sampler, pruner, scheduler, rescuer, runner.
+    public var services: [any Service] { [presence, sampler, pruner, scheduler, rescuer, runner] }
 }

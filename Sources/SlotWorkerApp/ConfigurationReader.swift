@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import JobQueue
+import PostgresClient
 
 /// Typed reads of configuration keys from flags, the environment (including `*_FILE` variables), the JSON file and
 /// defaults, in that order. Present-but-malformed values throw ``SlotWorkerConfiguration/Invalid``; every read is
@@ -158,6 +159,17 @@ final class ConfigurationReader {
         }
         record(key, value.rawValue, secret: false, source: source)
         return value
+    }
+
+    /// `auto` (nil), `named` or `unnamed`.
+    func preparedStatements(_ key: String) throws -> PostgresConfiguration.PreparedStatements? {
+        guard let text = try string(key)?.trimmingCharacters(in: .whitespaces).lowercased(), text != "auto" else {
+            return nil
+        }
+        guard let mode = PostgresConfiguration.PreparedStatements(rawValue: text) else {
+            throw SlotWorkerConfiguration.Invalid(key: key, reason: "\"\(text)\" is not one of auto, named, unnamed")
+        }
+        return mode
     }
 
     /// A periodic schedule: `every 60s` or a cron expression with an optional zone.

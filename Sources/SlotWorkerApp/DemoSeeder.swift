@@ -16,7 +16,8 @@ import Tasks
 public enum DemoSeeder {
     public static func seed(configuration: SlotWorkerConfiguration, logger: Logger) async throws -> String {
         let pool = PostgresPool(
-            configuration: try configuration.postgres(), options: configuration.poolOptions(), logger: logger)
+            configuration: try configuration.postgresConfiguration(), options: configuration.poolOptions(),
+            logger: logger)
         let database = Database(pool: pool, logger: logger)
         let now = Date()
         let hour = 3600.0

@@ -17,7 +17,7 @@ public struct JobsCommandRunner {
     public init(configuration: SlotWorkerConfiguration, logger: Logger) throws {
         database = Database(
             pool: PostgresPool(
-                configuration: try configuration.postgres(),
+                configuration: try configuration.postgresConfiguration(),
                 options: configuration.poolOptions(maxConnections: 1),
                 logger: logger
             ),

@@ -13,7 +13,7 @@ public enum MigrateCommandRunner {
         logger: Logger
     ) async throws -> (applied: [Int], version: Int) {
         let pool = PostgresPool(
-            configuration: try configuration.postgres(),
+            configuration: try configuration.postgresConfiguration(),
             options: configuration.poolOptions(maxConnections: 1),
             logger: logger
         )

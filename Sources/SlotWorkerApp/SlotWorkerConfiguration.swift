@@ -17,6 +17,8 @@ public struct SlotWorkerConfiguration: Sendable {
     public var poolSize: Int
     public var acquireTimeout: Duration
     public var connectTimeoutSeconds: Int
+    /// `database.prepared_statements`: `named`, `unnamed`, or nil for auto (see ``preparedStatementMode``).
+    public var preparedStatements: PostgresConfiguration.PreparedStatements?
 
     public var httpHost: String
     public var httpPort: Int
@@ -77,11 +79,6 @@ public struct SlotWorkerConfiguration: Sendable {
         }
     }
 
-    /// The PostgreSQL connection settings of ``databaseURL`` (with the configured connect timeout).
-    public func postgres() throws -> PostgresConfiguration {
-        try PostgresConfiguration(databaseURL, connectTimeoutSeconds: connectTimeoutSeconds)
-    }
-
     /// Pool options from the configuration, with at most `maxConnections` (operator commands need one).
     public func poolOptions(maxConnections: Int? = nil) -> PostgresPool.Options {
         .init(maxConnections: maxConnections.map { min($0, poolSize) } ?? poolSize, acquireTimeout: acquireTimeout)
@@ -107,6 +104,7 @@ public struct SlotWorkerConfiguration: Sendable {
             acquireTimeout: .milliseconds(
                 try reader.int("database.acquire_timeout_ms", default: 5000, range: 1...600_000)),
             connectTimeoutSeconds: try reader.int("database.connect_timeout_seconds", default: 5, range: 1...300),
+            preparedStatements: try reader.preparedStatements("database.prepared_statements"),
             httpHost: try reader.string("http.host", default: "127.0.0.1"),
             httpPort: try reader.int("http.port", default: 9464, range: 0...65535),
             httpConnectionLimit: try reader.int("http.connection_limit", default: 512, range: 1...100_000),
@@ -160,9 +158,24 @@ public struct SlotWorkerConfiguration: Sendable {
     /// `SLOT_WORKER_*` variables that are not configuration keys.
     static let otherVariables: Set<String> = ["SLOT_WORKER_CONFIG", "SLOT_WORKER_BINARY", "SLOT_WORKER_GIT_REVISION"]
 
+    /// How `DATABASE_URL`'s connections send hot statements: the configured mode, or automatically `unnamed` when a
+    /// separate `database.listen_url` is set (the documented PgBouncer setup: the main URL goes through a pooler,
+    /// where named statements break) and `named` otherwise.
+    public var preparedStatementMode: PostgresConfiguration.PreparedStatements {
+        preparedStatements ?? (listenURL == nil ? .named : .unnamed)
+    }
+
+    /// `DATABASE_URL` parsed, with the connect timeout and the prepared-statement mode applied.
+    public func postgresConfiguration() throws -> PostgresConfiguration {
+        var postgres = try PostgresConfiguration(databaseURL, connectTimeoutSeconds: connectTimeoutSeconds)
+        postgres.preparedStatements = preparedStatementMode
+        return postgres
+    }
+
     /// A one-line summary safe to log: no URLs with passwords, no tokens.
     public var redactedSummary: String {
-        "http=\(httpHost):\(httpPort) pool=\(poolSize) concurrency=\(concurrency) worker=\(workerID) "
+        "http=\(httpHost):\(httpPort) pool=\(poolSize) prepared_statements=\(preparedStatementMode.rawValue) "
+            + "concurrency=\(concurrency) worker=\(workerID) "
             + "listen=\(listenForNotifications) poll=\(pollInterval) lease=\(leaseDuration) "
             + "metrics_token=\(metricsBearerToken == nil ? "unset" : "set") "
             + "telegram_token=\(telegramBotToken == nil ? "unset" : "set")"

@@ -14,7 +14,7 @@ case "db-roundtrip":
 case "instrumentation":
     try await InstrumentationBench.run(arguments, configuration: configuration)
 case "http":
-    try await HTTPBench.run(arguments)
+    try await HTTPBench.run(arguments, configuration: configuration)
 case "queue-drain":
     try await QueueDrainBench.run(arguments, server: configuration)
 case "queue-sql":
@@ -25,6 +25,8 @@ case "queue-latency":
     try await QueueLatencyBench.latency(arguments, server: configuration)
 case "console":
     try await ConsoleBench.run(arguments, server: configuration)
+case "queue-sustained":
+    try await QueueSustainedBench.run(arguments, server: configuration)
 case "queue-delay":
     try await QueueLatencyBench.delay(arguments, server: configuration)
 default:

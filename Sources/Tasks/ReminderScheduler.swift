@@ -38,7 +38,7 @@ public enum ReminderScheduler {
         return await uow.jobs.enqueue(jobs).map { _ in () }
     }
 
-    /// The booking hook: schedules reminders after a reservation is confirmed.
+    /// The booking hook (`SlotBookingService<Database>.Hook`): schedules reminders after a reservation is confirmed.
     public static let hook: @Sendable (UnitOfWork, Slot) async -> Result<Void, RepositoryError> = { uow, slot in
         await schedule(uow, slot: slot)
     }

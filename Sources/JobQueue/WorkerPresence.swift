@@ -9,7 +9,7 @@ public import ServiceLifecycle
 /// worker notices, and the row is deleted on graceful shutdown. Jobs in flight are counted from `jobs.locked_by`
 /// when the page is read, so the registry never lags behind them. A failed write is logged once and retried at the
 /// next interval; it never stops the worker.
-public struct WorkerRegistration: Service {
+public struct WorkerPresence: Service {
     private let pool: PostgresPool
     private let configuration: JobRunnerConfiguration
     private let interval: Duration
