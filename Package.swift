@@ -10,6 +10,15 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The git revision in `slotworker_build_info`: scripts/test, scripts/bench and scripts/demo export
+/// `SLOT_WORKER_GIT_REVISION` (from `git rev-parse`); a plain `swift build` reports "unknown". Only hex digits are
+/// taken, so the value is always a safe C string literal.
+let gitRevision: String = {
+    let raw = Context.environment["SLOT_WORKER_GIT_REVISION"] ?? ""
+    let hex = raw.lowercased().filter { "0123456789abcdef".contains($0) }
+    return hex.isEmpty || hex.count > 40 || hex.count != raw.count ? "unknown" : hex
+}()
+
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
@@ -36,6 +45,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The build's git revision as a C string (a C define can carry a value; a Swift one cannot).
+        .target(name: "CBuildInfo", cSettings: [.define("SLOTWORKER_GIT_REVISION", to: "\"\(gitRevision)\"")]),
         // Linux epoll(7) (part of libc), for the PostgreSQL client's socket poller.
         .systemLibrary(name: "CEpoll"),
         .systemLibrary(
@@ -109,6 +120,12 @@ let package = Package(
             dependencies: ["Persistence", "Repositories", "Domain", "JobQueue", logging],
             swiftSettings: swiftSettings
         ),
+        // Console: the operator's web console (server-rendered HTML at /ui on the monitoring server).
+        .target(
+            name: "Console",
+            dependencies: ["HTTPServer", "JobQueue", "PostgresClient", logging],
+            swiftSettings: swiftSettings
+        ),
         // MonitoringAdapters (the top adapter layer): the observers of pool, repositories and job queue as
         // Prometheus metrics, the job queue's health mapping, HTTP request metrics and the monitoring endpoints.
         .target(
@@ -121,7 +138,7 @@ let package = Package(
             name: "SlotWorkerApp",
             dependencies: [
                 "PostgresClient", "Persistence", "Domain", "Schema", "Repositories", "JobQueue", "Services", "Tasks",
-                "Monitoring", "MonitoringAdapters", "HTTPServer", logging, serviceLifecycle,
+                "Monitoring", "MonitoringAdapters", "HTTPServer", "CBuildInfo", "Console", logging, serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -142,7 +159,7 @@ let package = Package(
             name: "SlotWorkerBench",
             dependencies: [
                 "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Tasks", "Monitoring",
-                "MonitoringAdapters", "HTTPServer", "SlotWorkerApp", logging,
+                "MonitoringAdapters", "HTTPServer", "SlotWorkerApp", "Console", logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -221,7 +238,12 @@ let package = Package(
         .testTarget(
             name: "SlotWorkerCLITests",
             dependencies: ["TestSupport", "PostgresClient"],
-            exclude: ["stall_proxy.py"],
+            exclude: ["stall_proxy.py", "console_browser.py"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["Console", "HTTPServer", "JobQueue", "PostgresClient", "TestSupport", logging],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,7 +1,7 @@
 /// An HTTP request as seen by an ``HTTPHandler``.
 ///
-/// The request body is not part of it: the server reads and discards bodies up to
-/// ``HTTPServerConfiguration/maxRequestBodyBytes`` and rejects larger ones with 413.
+/// The server reads bodies up to ``HTTPServerConfiguration/maxRequestBodyBytes`` into ``body`` and rejects larger
+/// ones with 413.
 public struct HTTPRequest: Sendable {
     /// The request method as sent, for example `GET` or `HEAD` (methods are case-sensitive in HTTP).
     public var method: String
@@ -13,19 +13,23 @@ public struct HTTPRequest: Sendable {
     public var headers: HTTPHeaders
     /// The protocol version, for example `HTTP/1.1`.
     public var version: String
+    /// The request body (empty for most `GET`s).
+    public var body: [UInt8]
 
     public init(
         method: String,
         path: String,
         query: String? = nil,
         headers: HTTPHeaders = HTTPHeaders(),
-        version: String = "HTTP/1.1"
+        version: String = "HTTP/1.1",
+        body: [UInt8] = []
     ) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.version = version
+        self.body = body
     }
 }
 

@@ -15,7 +15,9 @@ import Synchronization
 ///
 /// Requests are answered by one synchronous ``HTTPHandler`` on libmicrohttpd's own threads
 /// (``HTTPServerConfiguration/threadPoolSize`` of them, epoll, internal polling); the Swift concurrency pool is never
-/// blocked by a request. Keep-alive, `HEAD` (headers without body), `Expect: 100-continue`, malformed requests
+/// blocked by a request. Paths under an ``HTTPMount`` are answered by its ``AsyncHTTPHandler`` instead: the
+/// connection is suspended (`MHD_suspend_connection`), the handler runs in a child task of ``run()`` (bounded
+/// concurrency, a timeout), and its answer resumes the connection, so no MHD thread waits for it. Keep-alive, `HEAD` (headers without body), `Expect: 100-continue`, malformed requests
 /// (answered 400 by libmicrohttpd) and connection limits are handled by libmicrohttpd.
 ///
 /// Lifecycle:
@@ -44,6 +46,8 @@ public final class HTTPServer: Service {
     private let configuration: HTTPServerConfiguration
     private let logger: Logger
     private let handler: HTTPHandler
+    private let mounts: [HTTPMount]
+    private let asyncRequests: AsyncRequestQueue
     private let onShutdown: @Sendable () -> Void
     private let state = Mutex<State>(.idle)
     private let stopSignal = Mutex(StopSignal())
@@ -63,16 +67,22 @@ public final class HTTPServer: Service {
     ///   - logger: receives libmicrohttpd's messages and lifecycle events.
     ///   - onShutdown: called once when a graceful stop begins, before the server stops accepting connections (for
     ///     example to flip readiness to "shutting down"). Runs on the stopping task; must not block.
-    ///   - handler: answers every request (see the contract on ``HTTPHandler``).
+    ///   - mounts: path prefixes answered by asynchronous handlers (see ``AsyncHTTPHandler``). Their requests are
+    ///     admitted from ``start()`` on and handled by ``run()``; a stop answers any still pending with 503.
+    ///   - handler: answers every other request (see the contract on ``HTTPHandler``).
     public init(
         configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
         logger: Logger,
         onShutdown: @escaping @Sendable () -> Void = {},
+        mounts: [HTTPMount] = [],
         handler: @escaping HTTPHandler
     ) {
         self.configuration = configuration
         self.logger = logger
         self.onShutdown = onShutdown
+        self.mounts = mounts
+        self.asyncRequests = AsyncRequestQueue(
+            limit: max(1, configuration.asyncConcurrencyLimit), timeout: configuration.asyncTimeout)
         self.handler = handler
     }
 
@@ -141,13 +151,15 @@ public final class HTTPServer: Service {
             let context = Unmanaged.passRetained(
                 MHDServerContext(
                     handler: self.handler,
+                    mounts: self.mounts,
+                    asyncRequests: self.asyncRequests,
                     maxRequestBodyBytes: configuration.maxRequestBodyBytes,
                     logger: self.logger
                 )
             )
             var flags =
                 MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue | MHD_USE_ITC.rawValue
-                | MHD_USE_ERROR_LOG.rawValue
+                | MHD_USE_ERROR_LOG.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
             if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
             var storage = address.storage
             let daemon = withUnsafePointer(to: &storage) { pointer in
@@ -174,6 +186,7 @@ public final class HTTPServer: Service {
                 throw failure(.bindFailed, reason)
             }
             context.takeUnretainedValue().started.store(true, ordering: .relaxed)
+            self.asyncRequests.open()
             let port = Int(slotworker_mhd_bind_port(daemon))
             state = .running(Running(daemon: daemon, context: context, port: port))
             self.logger.info(
@@ -225,6 +238,13 @@ public final class HTTPServer: Service {
                 metadata: ["http.requests_in_flight": "\(abandoned)"]
             )
         }
+        // Asynchronous requests still pending are answered 503 and resumed; the daemon may not stop with suspended
+        // connections. Give MHD a moment to send those answers.
+        self.asyncRequests.close()
+        let closeDeadline = ContinuousClock.now.advanced(by: .milliseconds(500))
+        while context.liveRequests.load(ordering: .relaxed) > 0, ContinuousClock.now < closeDeadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         // Joins MHD's threads; handlers are short by contract, so this blocks only briefly.
         MHD_stop_daemon(running.daemon)
         if listenSocket >= 0 { close(listenSocket) }
@@ -253,8 +273,12 @@ public final class HTTPServer: Service {
             }
         }
         if needsStart { try self.start() }
-        await cancelWhenGracefulShutdown { await self.waitUntilStopped() }
-        await self.stop()
+        // The mounts' handlers run in a child task of this service; it ends when the stop closes the queue.
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.asyncRequests.serve() }
+            await cancelWhenGracefulShutdown { await self.waitUntilStopped() }
+            await self.stop()
+        }
     }
 
     /// Returns once a stop has completed, or when the calling task is cancelled.

@@ -15,8 +15,12 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var threadPoolSize: Int
     /// Memory per connection for request headers; larger request heads are answered with an error status.
     public var connectionMemoryLimitBytes: Int
-    /// Request bodies up to this size are read and discarded; larger ones are answered with 413.
+    /// Request bodies up to this size are read (``HTTPRequest/body``); larger ones are answered with 413.
     public var maxRequestBodyBytes: Int
+    /// Requests answered by ``HTTPMount`` handlers at once; more are answered 503 with `Retry-After`.
+    public var asyncConcurrencyLimit: Int
+    /// How long an ``HTTPMount`` handler may take before the request is answered 504.
+    public var asyncTimeout: Duration
     /// The `listen(2)` backlog.
     public var listenBacklog: Int
     /// How long a graceful stop keeps serving (readiness already reporting shutdown) before it stops accepting.
@@ -35,6 +39,8 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         threadPoolSize: Int = 1,
         connectionMemoryLimitBytes: Int = 32 * 1024,
         maxRequestBodyBytes: Int = 64 * 1024,
+        asyncConcurrencyLimit: Int = 8,
+        asyncTimeout: Duration = .seconds(5),
         listenBacklog: Int = 128,
         shutdownDelay: Duration = .zero,
         gracefulStopTimeout: Duration = .seconds(5)
@@ -47,6 +53,8 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         self.threadPoolSize = threadPoolSize
         self.connectionMemoryLimitBytes = connectionMemoryLimitBytes
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.asyncConcurrencyLimit = asyncConcurrencyLimit
+        self.asyncTimeout = asyncTimeout
         self.listenBacklog = listenBacklog
         self.shutdownDelay = shutdownDelay
         self.gracefulStopTimeout = gracefulStopTimeout

@@ -18,6 +18,8 @@ import Synchronization
 /// start until after `MHD_stop_daemon` returned, so MHD threads never see a dangling pointer.
 final class MHDServerContext: Sendable {
     let handler: HTTPHandler
+    let mounts: [HTTPMount]
+    let asyncRequests: AsyncRequestQueue
     let maxRequestBodyBytes: Int
     let logger: Logger
     /// Requests that have started (request line received) and not yet completed.
@@ -28,8 +30,16 @@ final class MHDServerContext: Sendable {
     /// clients cannot flood the log; messages before that explain a failed start and are logged as warnings.
     let started = Atomic<Bool>(false)
 
-    init(handler: @escaping HTTPHandler, maxRequestBodyBytes: Int, logger: Logger) {
+    init(
+        handler: @escaping HTTPHandler,
+        mounts: [HTTPMount],
+        asyncRequests: AsyncRequestQueue,
+        maxRequestBodyBytes: Int,
+        logger: Logger
+    ) {
         self.handler = handler
+        self.mounts = mounts
+        self.asyncRequests = asyncRequests
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.logger = logger
     }
@@ -42,8 +52,12 @@ final class MHDRequestState {
     let rawTarget: String?
     /// Whether the first access-handler call (headers complete) has happened.
     var headersSeen = false
-    /// Request body bytes received and discarded so far.
-    var bodyBytes = 0
+    /// The request body received so far (at most the body limit).
+    var body: [UInt8] = []
+    /// Whether the body grew past the limit: the rest is discarded and the request answered 413.
+    var rejected = false
+    /// The request while an ``AsyncHTTPHandler`` answers it (the connection is suspended meanwhile).
+    var pending: PendingRequest?
 
     init(rawTarget: String?) {
         self.rawTarget = rawTarget
@@ -108,9 +122,14 @@ func mhdLogCallback(cls: UnsafeMutableRawPointer?, format: UnsafePointer<CChar>?
 ///
 /// 1. First call (headers complete): remember it and answer nothing, unless `Content-Length` already exceeds the
 ///    body limit (then 413; MHD closes the connection afterwards).
-/// 2. Calls with upload data: count and discard it (`*upload_data_size = 0`); a body growing past the limit
-///    (chunked) closes the connection.
-/// 3. Last call (`*upload_data_size == 0`): build the request, run the handler, queue its response.
+/// 2. Calls with upload data: keep it (`*upload_data_size = 0`); once a body grows past the limit (chunked), the
+///    rest is discarded and the request answered 413 at its end (the connection timeout bounds how long that
+///    takes).
+/// 3. Last call (`*upload_data_size == 0`): build the request. A path under an ``HTTPMount`` is admitted to the
+///    asynchronous queue (503 when it is full or not running), the connection suspended, and the call returns; the
+///    handler's task resumes the connection, and MHD calls again (4). Any other path runs the synchronous handler
+///    and queues its response.
+/// 4. The call after a resume: queue the asynchronous handler's response.
 func mhdAccessHandlerCallback(
     cls: UnsafeMutableRawPointer?,
     connection: OpaquePointer?,
@@ -139,9 +158,29 @@ func mhdAccessHandlerCallback(
     }
 
     if uploadDataSize.pointee > 0 {
-        state.bodyBytes += uploadDataSize.pointee
+        let size = uploadDataSize.pointee
         uploadDataSize.pointee = 0
-        return state.bodyBytes > context.maxRequestBodyBytes ? .NO : .YES
+        if state.rejected { return .YES }
+        guard state.body.count + size <= context.maxRequestBodyBytes else {
+            state.rejected = true
+            state.body = []
+            return .YES
+        }
+        if let uploadData {
+            uploadData.withMemoryRebound(to: UInt8.self, capacity: size) { bytes in
+                state.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: size))
+            }
+        }
+        return .YES
+    }
+    if state.rejected {
+        return queue(.text("request body too large\n", status: 413), on: connection, logger: context.logger)
+    }
+
+    if let pending = state.pending {
+        guard let response = pending.response else { return .YES }
+        state.pending = nil
+        return queue(response, on: connection, logger: context.logger)
     }
 
     let request = HTTPRequest(
@@ -149,8 +188,25 @@ func mhdAccessHandlerCallback(
         path: url.map { String(cString: $0) } ?? "/",
         query: state.query,
         headers: requestHeaders(connection),
-        version: version.map { String(cString: $0) } ?? ""
+        version: version.map { String(cString: $0) } ?? "",
+        body: state.body
     )
+    if let mount = context.mounts.first(where: { $0.matches(request.path) }) {
+        switch context.asyncRequests.admit() {
+        case .busy:
+            var busy = HTTPResponse.text("too many requests in progress; retry shortly\n", status: 503)
+            busy.headers.add(name: "Retry-After", value: "1")
+            return queue(busy, on: connection, logger: context.logger)
+        case .unavailable:
+            return queue(.text("not serving\n", status: 503), on: connection, logger: context.logger)
+        case .accepted:
+            let pending = PendingRequest(request: request, handler: mount.handler, connection: connection)
+            state.pending = pending
+            MHD_suspend_connection(connection)
+            context.asyncRequests.submit(pending)
+            return .YES
+        }
+    }
     let response = context.handler(request)
     return queue(response, on: connection, logger: context.logger)
 }

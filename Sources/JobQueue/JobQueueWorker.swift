@@ -3,7 +3,7 @@ public import Persistence
 public import ServiceLifecycle
 
 /// Everything a worker process runs for the job queue, built from one configuration: the runner, a rescuer
-/// matching its lease, the periodic scheduler, the pruner and the queue-stats sampler.
+/// matching its lease, the periodic scheduler, the pruner, the queue-stats sampler and the worker presence (the console's `workers` table).
 ///
 /// Add ``services`` to the process's `ServiceGroup` in the given order: the group shuts services down in reverse,
 /// so the runner drains first and the sampler stops last.
@@ -13,6 +13,8 @@ public struct JobQueueWorker: Sendable {
     public let scheduler: PeriodicScheduler
     public let pruner: JobPruner
     public let sampler: QueueStatsSampler
+    /// This worker's row in the `workers` table (the console's worker page).
+    public let presence: WorkerPresence
 
     /// - Parameters:
     ///   - observer: the queue's events (metrics, poll progress and database errors of every part); shared by
@@ -53,6 +55,7 @@ public struct JobQueueWorker: Sendable {
             observer: observer,
             logger: logger
         )
+        presence = WorkerPresence(pool: database.pool, configuration: configuration, logger: logger)
         sampler = QueueStatsSampler(
             database: database,
             worker: WorkerRegistration(
@@ -64,6 +67,6 @@ public struct JobQueueWorker: Sendable {
         )
     }
 
-    /// In start order: sampler, pruner, scheduler, rescuer, runner.
-    public var services: [any Service] { [sampler, pruner, scheduler, rescuer, runner] }
+    /// In start order: presence, sampler, pruner, scheduler, rescuer, runner.
+    public var services: [any Service] { [presence, sampler, pruner, scheduler, rescuer, runner] }
 }

@@ -412,6 +412,15 @@ final class JobRunnerCore: Sendable {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
+        logger.log(
+            level: outcome == .succeeded ? .debug : .info,
+            "job finished",
+            metadata: [
+                "job.id": "\(job.id)", "job.kind": "\(job.kind)", "job.attempt": "\(job.attempt)",
+                "job.outcome": "\(outcome?.rawValue ?? "released")",
+                "duration_ms": .stringConvertible((duration.seconds * 1000 * 1000).rounded() / 1000),
+            ]
+        )
         // An abandoned attempt was released already; what it reports late is not recorded.
         if let completion, !state.withLock({ $0.abandoned }) { completer.add(completion) }
         if control.abortReason == .fenced { observer.fenced(kind: job.kind) }

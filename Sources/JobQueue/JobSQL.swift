@@ -114,8 +114,9 @@ package enum JobSQL {
 
     /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold and kinds
     /// this runner does not start now (not registered here: left untouched for a worker that runs them, as during a
-    /// rolling deploy; or at their concurrency limit). Times come back as epoch seconds (cheaper to decode than
-    /// timestamp text on this hot path).
+    /// rolling deploy; or at their concurrency limit), unless the queue is in `paused_queues` (a one-time
+    /// primary-key lookup). Times come back as epoch seconds (cheaper to decode than timestamp text on this hot
+    /// path).
     ///
     /// Rows are taken from the floor key `(priority, run_at) >= ($6, $7)` on (see `ClaimFloor`): an index condition, so
     /// the scan starts there instead of walking the dead entries of jobs claimed before.
@@ -126,6 +127,7 @@ package enum JobSQL {
             SELECT id FROM jobs
             WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY ($2::text[])
                 AND (priority, run_at) >= ($6::int2, to_timestamp($7::float8))
+                AND NOT EXISTS (SELECT 1 FROM paused_queues WHERE paused_queues.queue = $1) -- pause (issue 14)
             ORDER BY priority, run_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -150,8 +152,9 @@ package enum JobSQL {
     /// The states a completion writes, by code (1-based, as ``complete``'s `$3` carries them).
     static let completionStates = ["succeeded", "dead", "cancelled", "scheduled", "available"]
 
-    /// Records finished attempts; each row only while this worker still holds that attempt's lease. Returns one
-    /// row: the ids it updated, as an array (NULL for none).
+    /// Records finished attempts; each row only while this worker still holds that attempt's lease; an attempt
+    /// that did not succeed and carries an error is appended to `errors`. Returns one row: the ids it updated, as
+    /// an array (NULL for none).
     ///
     /// Binds (arrays aligned with the ids): ids (ascending, unique), attempts, new state codes (1-based into
     /// ``completionStates``), attempts given back (0 none, 1 given back, 2 given back by a release at shutdown,
@@ -172,6 +175,11 @@ package enum JobSQL {
                 last_error = CASE
                     WHEN ($3::int8[])[\(slot)] = 1 THEN jobs.last_error
                     ELSE coalesce(NULLIF(($6::text[])[\(slot)], ''), jobs.last_error)
+                END,
+                errors = CASE
+                    WHEN ($3::int8[])[\(slot)] = 1 OR ($6::text[])[\(slot)] = '' THEN jobs.errors
+                    ELSE jobs.errors || jsonb_build_array(jsonb_build_object(
+                        'attempt', jobs.attempts, 'at', extract(epoch FROM now()), 'error', ($6::text[])[\(slot)]))
                 END,
                 locked_by = NULL,
                 lease_expires_at = NULL
@@ -274,6 +282,9 @@ package enum JobSQL {
                 finished_at = CASE WHEN expired.exhausted THEN now() END,
                 last_error = 'lease expired: worker ' || jobs.locked_by || ' stopped renewing attempt '
                     || jobs.attempts || ' (crashed, stalled or cut off from the database)',
+                errors = jobs.errors || jsonb_build_array(jsonb_build_object(
+                    'attempt', jobs.attempts, 'at', extract(epoch FROM now()), 'error', 'lease expired: worker ' || jobs.locked_by
+                    || ' stopped renewing the attempt')),
                 locked_by = NULL,
                 lease_expires_at = NULL
             FROM expired

@@ -4,14 +4,17 @@ public import Persistence
 import PostgresClient
 public import ServiceLifecycle
 
-/// Enqueues ``PeriodicJob``s: in every worker, at each period boundary (and at start, for the current period), one
-/// statement per job tries to record the period in `periodic_runs` and enqueue its job; only the first worker's
-/// statement inserts anything. Clock skew between workers cannot duplicate a period.
+/// Enqueues ``PeriodicJob``s: in every worker, at each scheduled instant (and at start, for the current fixed
+/// period or a cron instant at most ``PeriodicSchedule/cronLateness`` old), one statement per job tries to record
+/// the instant in `periodic_runs` and enqueue its job; only the first worker's statement inserts anything. Clock
+/// skew between workers cannot duplicate a run.
 ///
-/// A failed attempt (database down) is retried every second until the period is recorded; a period that ended
-/// while the database was unreachable is skipped, not caught up. Stops on graceful shutdown.
+/// A failed attempt (database down) is retried every second until the instant is recorded; an instant that went
+/// by while the database was unreachable (a whole fixed period, or longer than the cron lateness) is skipped, not
+/// caught up. Stops on graceful shutdown.
 public struct PeriodicScheduler: Service {
-    private let jobs: [PeriodicJob]
+    /// The schedules this scheduler enqueues.
+    public let jobs: [PeriodicJob]
     private let database: Database
     private let observer: any JobQueueObserver
     private let logger: Logger
@@ -42,7 +45,7 @@ public struct PeriodicScheduler: Service {
     public func enqueueDue(at date: Date = Date()) async -> Result<[String: Int64], RepositoryError> {
         var inserted: [String: Int64] = [:]
         for job in jobs {
-            let start = job.periodStart(containing: date)
+            guard let start = job.schedule.due(at: date) else { continue }
             switch await database.withJobs({ await $0.enqueuePeriodic(job, periodStart: start) }) {
             case .success(let id):
                 if let id { inserted[job.name] = id }
@@ -60,8 +63,7 @@ public struct PeriodicScheduler: Service {
             let now = Date()
             var failed = false
             for job in jobs {
-                let start = job.periodStart(containing: now)
-                guard done[job.name] != start else { continue }
+                guard let start = job.schedule.due(at: now), done[job.name] != start else { continue }
                 switch await database.withJobs({ await $0.enqueuePeriodic(job, periodStart: start) }) {
                 case .success(let id):
                     done[job.name] = start
@@ -85,8 +87,9 @@ public struct PeriodicScheduler: Service {
                 }
             }
             failing = failed
-            let nextBoundary = jobs.map { $0.periodStart(containing: now).addingTimeInterval($0.every.seconds) }.min()!
-            let untilBoundary = max(0, nextBoundary.timeIntervalSinceNow) + 0.001
+            let nextBoundary = jobs.compactMap { $0.schedule.next(after: now) }.min() ?? now.addingTimeInterval(3600)
+            // At most an hour: wall-clock jumps (NTP, suspend) are noticed at the latest then.
+            let untilBoundary = min(max(0, nextBoundary.timeIntervalSinceNow), 3600) + 0.001
             let pause = failed ? min(untilBoundary, 1) : untilBoundary
             do { try await Task.sleep(for: .milliseconds(Int64(pause * 1000))) } catch { return }
         }

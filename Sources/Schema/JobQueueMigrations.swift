@@ -26,7 +26,7 @@ public import Persistence
 /// read `state`), but same-page updates keep the heap compact between vacuums.
 public enum JobQueueMigrations {
     /// Every job-queue migration in version order.
-    public static let all: [Migration] = [jobs, workers, autovacuum, releases]
+    public static let all: [Migration] = [jobs, workers, autovacuum, releases, operatorConsole]
 
     static let jobs = Migration(
         version: 100,
@@ -125,6 +125,33 @@ public enum JobQueueMigrations {
         sql: """
             ALTER TABLE jobs ADD COLUMN releases integer NOT NULL DEFAULT 0
                 CONSTRAINT jobs_releases_check CHECK (releases >= 0);
+            """
+    )
+
+    /// Issue 14 (the operator's console): paused queues (the claim skips them), the worker registry (kept by each
+    /// worker's heartbeat) and the errors of every attempt (`jobs.errors`, appended by failed completions and the
+    /// rescuer; a constant default, so adding it rewrites nothing).
+    static let operatorConsole = Migration(
+        version: 140,
+        name: "paused_queues_workers_job_errors",
+        sql: """
+            CREATE TABLE paused_queues (
+                queue text PRIMARY KEY CONSTRAINT paused_queues_queue_check CHECK (queue <> '' AND length(queue) <= 100),
+                paused_at timestamptz NOT NULL DEFAULT now(),
+                paused_by text
+            );
+
+            CREATE TABLE workers (
+                id text PRIMARY KEY,
+                host text NOT NULL,
+                pid integer NOT NULL,
+                queue text NOT NULL,
+                concurrency integer NOT NULL,
+                started_at timestamptz NOT NULL DEFAULT now(),
+                heartbeat_at timestamptz NOT NULL DEFAULT now()
+            );
+
+            ALTER TABLE jobs ADD COLUMN errors jsonb NOT NULL DEFAULT '[]';
             """
     )
 }

@@ -14,8 +14,10 @@ import Tasks
 /// 2-hour reminder is due a minute after start (sent by `reminders.send`, logged when no bot token is set), and a
 /// few diagnostic jobs (one fails for good, so a dead job shows up in metrics).
 public enum DemoSeeder {
-    public static func seed(databaseURL: String, logger: Logger) async throws -> String {
-        let pool = PostgresPool(configuration: try PostgresConfiguration(databaseURL), logger: logger)
+    public static func seed(configuration: SlotWorkerConfiguration, logger: Logger) async throws -> String {
+        let pool = PostgresPool(
+            configuration: try configuration.postgresConfiguration(), options: configuration.poolOptions(),
+            logger: logger)
         let database = Database(pool: pool, logger: logger)
         let now = Date()
         let hour = 3600.0

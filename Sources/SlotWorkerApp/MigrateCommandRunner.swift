@@ -1,6 +1,6 @@
 public import Logging
 import Persistence
-public import PostgresClient
+import PostgresClient
 import Schema
 
 /// `slot-worker migrate`: applies pending migrations and reports the schema version.
@@ -8,10 +8,15 @@ public enum MigrateCommandRunner {
     /// Applies every pending migration. Safe to run from several processes at once.
     ///
     /// - Returns: the versions applied by this call and the resulting schema version.
-    public static func run(configuration: PostgresConfiguration, logger: Logger) async throws
-        -> (applied: [Int], version: Int)
-    {
-        let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger)
+    public static func run(
+        configuration: SlotWorkerConfiguration,
+        logger: Logger
+    ) async throws -> (applied: [Int], version: Int) {
+        let pool = PostgresPool(
+            configuration: try configuration.postgresConfiguration(),
+            options: configuration.poolOptions(maxConnections: 1),
+            logger: logger
+        )
         do {
             let migrator = Migrator(migrations: Schema.migrations, logger: logger)
             let applied = try await migrator.migrate(pool)

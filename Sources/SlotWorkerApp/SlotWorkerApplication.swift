@@ -1,3 +1,5 @@
+import CBuildInfo
+import Console
 import Foundation
 import HTTPServer
 import JobQueue
@@ -43,11 +45,12 @@ public struct SlotWorkerApplication {
 
         let processMetrics = ProcessMetrics(registry: metrics)
         metrics.addPreScrapeHook { processMetrics.refresh() }
-        BuildInfo(version: SlotWorkerVersion.current).register(in: metrics)
+        BuildInfo(version: SlotWorkerVersion.current, extraLabels: ["revision": SlotWorkerVersion.revision])
+            .register(in: metrics)
         let poolMetrics = PoolMetrics(registry: metrics)
         let pool = PostgresPool(
             configuration: postgres,
-            options: .init(maxConnections: configuration.poolSize, acquireTimeout: configuration.acquireTimeout),
+            options: configuration.poolOptions(),
             observer: poolMetrics,
             logger: logger
         )
@@ -89,8 +92,8 @@ public struct SlotWorkerApplication {
             registry: registry,
             configuration: runnerConfiguration,
             periodicJobs: try SlotTasks.periodicJobs(
-                releaseEvery: configuration.releaseLapsedEvery,
-                expireEvery: configuration.expirePastEvery
+                release: configuration.releaseLapsedSchedule,
+                expire: configuration.expirePastSchedule
             ),
             completedRetention: configuration.finishedRetention,
             deadRetention: configuration.deadRetention,
@@ -107,6 +110,25 @@ public struct SlotWorkerApplication {
             health: health,
             metricsBearerToken: configuration.metricsBearerToken
         )
+        // The console gets a small pool of its own: operators' pages can never take the worker's connections.
+        let consolePool = PostgresPool(
+            configuration: postgres,
+            options: .init(maxConnections: 2, acquireTimeout: min(configuration.acquireTimeout, .seconds(2))),
+            logger: logger
+        )
+        let console = Console(
+            pool: consolePool,
+            configuration: ConsoleConfiguration(
+                adminToken: configuration.consoleAdminToken,
+                showPayloads: configuration.consoleShowPayloads,
+                statementTimeout: configuration.consoleStatementTimeout,
+                exactCountLimit: configuration.consoleExactCountLimit,
+                listenHost: configuration.httpHost,
+                periodicJobs: worker.scheduler.jobs
+            ),
+            registry: registry,
+            logger: logger
+        )
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: configuration.httpHost,
@@ -114,17 +136,26 @@ public struct SlotWorkerApplication {
                 connectionLimit: configuration.httpConnectionLimit,
                 perIPConnectionLimit: configuration.httpPerIPConnectionLimit,
                 connectionTimeoutSeconds: configuration.httpConnectionTimeoutSeconds,
-                threadPoolSize: configuration.httpThreads
+                threadPoolSize: configuration.httpThreads,
+                asyncConcurrencyLimit: 8,
+                asyncTimeout: configuration.consoleStatementTimeout * 3
             ),
             logger: logger,
             onShutdown: { health.markShuttingDown() },
+            mounts: [console.mount],
             handler: endpoints.handler
         )
+        for variable in configuration.unknownVariables {
+            logger.warning(
+                "ignored environment variable: it names no configuration key", metadata: ["variable": "\(variable)"])
+        }
+        if let refusal = console.configuration.refusal { logger.warning("\(refusal)") }
         let port = try server.start()  // bind errors fail here, before any work starts
         logger.info(
             "slot-worker started",
             metadata: [
                 "http.address": "\(configuration.httpHost):\(port)",
+                "console": "http://\(configuration.httpHost):\(port)/ui",
                 "db": "\(postgres.description)",
                 "config": "\(configuration.redactedSummary)",
             ]
@@ -152,9 +183,11 @@ public struct SlotWorkerApplication {
         do {
             try await group.run()
         } catch {
+            await consolePool.close()
             await pool.close()
             throw error
         }
+        await consolePool.close()
         await pool.close()
         logger.info("slot-worker stopped")
     }
@@ -171,7 +204,9 @@ struct ReadinessOnShutdown: Service {
     }
 }
 
-/// The version reported in `slotworker_build_info`.
+/// The version and git revision reported in `slotworker_build_info` (labels `version`, `revision`).
 public enum SlotWorkerVersion {
     public static let current = "0.1.0"
+    /// From `SLOT_WORKER_GIT_REVISION` at build time (see Package.swift); "unknown" for a plain `swift build`.
+    public static let revision = String(cString: slotworker_git_revision())
 }

@@ -1,6 +1,6 @@
 import Configuration
 public import Foundation
-import JobQueue
+public import JobQueue
 public import PostgresClient
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
@@ -46,27 +46,49 @@ public struct SlotWorkerConfiguration: Sendable {
     public var finishedRetention: Duration
     public var deadRetention: Duration
 
-    public var releaseLapsedEvery: Duration
-    public var expirePastEvery: Duration
-    public var reservationTTL: Duration
+    public var releaseLapsedSchedule: PeriodicSchedule
+    public var expirePastSchedule: PeriodicSchedule
     public var telegramBotToken: String?
     public var telegramAPIURL: String
 
     public var logLevel: String
+    /// `text` (swift-log's stream format) or `json` (one object per line).
+    public var logFormat: LogFormat
+
+    // MARK: Issue 14: the operator's console
+
+    /// Enables the console's actions (retry, cancel, delete, pause); nil: the console is read-only.
+    public var consoleAdminToken: String?
+    /// Whether job detail pages show payloads (they may hold personal data).
+    public var consoleShowPayloads: Bool
+    /// Statement timeout of every console query.
+    public var consoleStatementTimeout: Duration
+    /// Counts above this are estimated instead of counted.
+    public var consoleExactCountLimit: Int
+
+    /// Every key read, in reading order, with its effective value (secrets redacted) and where it came from.
+    public var entries: [ConfigurationEntry] = []
+    /// `SLOT_WORKER_*` variables that name no key (typos, removed keys): logged as warnings at start-up.
+    public var unknownVariables: [String] = []
+
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
 
     /// A value that could not be used, named by its configuration key and environment variable.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var key: String
         public var reason: String
         public var description: String {
-            let variable =
-                key == "database.url"
-                ? "DATABASE_URL"
-                : "SLOT_WORKER_"
-                    + key.uppercased()
-                    .replacingOccurrences(of: ".", with: "_")
-            return "invalid configuration \(key) (\(variable)): \(reason)"
+            key == "config"
+                ? "invalid configuration: \(reason)"
+                : "invalid configuration \(key) (\(ConfigurationEntry.variable(for: key))): \(reason)"
         }
+    }
+
+    /// Pool options from the configuration, with at most `maxConnections` (operator commands need one).
+    public func poolOptions(maxConnections: Int? = nil) -> PostgresPool.Options {
+        .init(maxConnections: maxConnections.map { min($0, poolSize) } ?? poolSize, acquireTimeout: acquireTimeout)
     }
 
     /// Resolves the configuration.
@@ -80,39 +102,8 @@ public struct SlotWorkerConfiguration: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         configFile: String? = nil
     ) async throws -> SlotWorkerConfiguration {
-        var providers: [any ConfigProvider] = [
-            InMemoryProvider(
-                values: Dictionary(
-                    uniqueKeysWithValues: overrides.values.map {
-                        (
-                            AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)),
-                            ConfigValue(.string($0.value), isSecret: false)
-                        )
-                    }
-                )
-            ),
-            EnvironmentVariablesProvider(
-                environmentVariables: environment,
-                secretsSpecifier: .dynamic { key, _ in
-                    key == "DATABASE_URL" || key.hasSuffix("_TOKEN") || key.hasSuffix("_URL")
-                }
-            ),
-        ]
-        if let path = configFile ?? environment["SLOT_WORKER_CONFIG"], !path.isEmpty {
-            do {
-                let fileConfig = ConfigReader(
-                    provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(path), isSecret: false)]))
-                // The file's keys are written without the `slot_worker` scope (`{"http": {"port": 9464}}`), except
-                // `database.url`, which is read unscoped like DATABASE_URL.
-                let file = try await FileProvider<JSONSnapshot>(config: fileConfig)
-                providers.append(file.prefixKeys(with: ConfigKey(["slot_worker"])))
-                providers.append(file)
-            } catch {
-                throw Invalid(key: "config", reason: "cannot read JSON configuration file \(path): \(error)")
-            }
-        }
-        let reader = Reader(ConfigReader(providers: providers))
-
+        let reader = try await ConfigurationReader.make(
+            overrides: overrides.values, environment: environment, configFile: configFile)
         var configuration = SlotWorkerConfiguration(
             databaseURL: try reader.requiredString("database.url", secret: true, unscoped: true),
             listenURL: try reader.string("database.listen_url", secret: true),
@@ -134,7 +125,7 @@ public struct SlotWorkerConfiguration: Sendable {
                     try reader.int(
                         "database.idle_in_transaction_timeout_ms", default: 60_000, range: 0...86_400_000))
             ),
-            httpHost: try reader.string("http.host") ?? "127.0.0.1",
+            httpHost: try reader.string("http.host", default: "127.0.0.1"),
             httpPort: try reader.int("http.port", default: 9464, range: 0...65535),
             httpConnectionLimit: try reader.int("http.connection_limit", default: 512, range: 1...100_000),
             httpPerIPConnectionLimit: try reader.int("http.per_ip_connection_limit", default: 64, range: 0...100_000),
@@ -154,17 +145,27 @@ public struct SlotWorkerConfiguration: Sendable {
             finishedRetention: .seconds(
                 3600 * (try reader.int("retention.finished_hours", default: 24, range: 0...87_600))),
             deadRetention: .seconds(86_400 * (try reader.int("retention.dead_days", default: 7, range: 0...3650))),
-            releaseLapsedEvery: .seconds(
-                try reader.int("tasks.release_lapsed_every_seconds", default: 60, range: 1...86_400)),
-            expirePastEvery: .seconds(
-                try reader.int("tasks.expire_past_every_seconds", default: 300, range: 1...86_400)),
-            reservationTTL: .seconds(try reader.int("tasks.reservation_ttl_seconds", default: 900, range: 1...86_400)),
+            releaseLapsedSchedule: try reader.schedule("tasks.release_lapsed.schedule", default: "every 60s"),
+            expirePastSchedule: try reader.schedule("tasks.expire_past.schedule", default: "every 300s"),
             telegramBotToken: try reader.string("telegram.bot_token", secret: true),
-            telegramAPIURL: try reader.string("telegram.api_url") ?? "https://api.telegram.org",
-            logLevel: try reader.string("log.level") ?? "info"
+            telegramAPIURL: try reader.string("telegram.api_url", default: "https://api.telegram.org"),
+            logLevel: try reader.string("log.level", default: "info"),
+            logFormat: try reader.choice("log.format", default: LogFormat.text),
+            consoleAdminToken: try reader.string("console.admin_token", secret: true),
+            consoleShowPayloads: try reader.bool("console.show_payloads", default: false),
+            consoleStatementTimeout: .milliseconds(
+                try reader.int("console.statement_timeout_ms", default: 2000, range: 10...600_000)),
+            consoleExactCountLimit: try reader.int(
+                "console.exact_count_limit", default: 100_000, range: 0...100_000_000)
         )
+        configuration.entries = reader.entries
+        let known = Set(reader.entries.flatMap { [$0.variable, $0.variable + "_FILE"] })
+        configuration.unknownVariables = environment.keys.filter {
+            $0.hasPrefix("SLOT_WORKER_") && !known.contains($0) && !Self.otherVariables.contains($0)
+        }.sorted()
         if configuration.listenURL?.isEmpty == true { configuration.listenURL = nil }
         if configuration.metricsBearerToken?.isEmpty == true { configuration.metricsBearerToken = nil }
+        if configuration.consoleAdminToken?.isEmpty == true { configuration.consoleAdminToken = nil }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(configuration.logLevel)
         else {
             throw Invalid(
@@ -174,6 +175,9 @@ public struct SlotWorkerConfiguration: Sendable {
         }
         return configuration
     }
+
+    /// `SLOT_WORKER_*` variables that are not configuration keys.
+    static let otherVariables: Set<String> = ["SLOT_WORKER_CONFIG", "SLOT_WORKER_BINARY", "SLOT_WORKER_GIT_REVISION"]
 
     /// How `DATABASE_URL`'s connections send hot statements: the configured mode, or automatically `unnamed` when a
     /// separate `database.listen_url` is set (the documented PgBouncer setup: the main URL goes through a pooler,
@@ -200,75 +204,5 @@ public struct SlotWorkerConfiguration: Sendable {
             + "listen=\(listenForNotifications) poll=\(pollInterval) lease=\(leaseDuration) "
             + "metrics_token=\(metricsBearerToken == nil ? "unset" : "set") "
             + "telegram_token=\(telegramBotToken == nil ? "unset" : "set")"
-    }
-}
-
-/// Typed reads with clear errors: present-but-malformed values throw ``SlotWorkerConfiguration/Invalid``.
-private struct Reader {
-    let root: ConfigReader
-    let scoped: ConfigReader
-
-    init(_ reader: ConfigReader) {
-        root = reader
-        scoped = reader.scoped(to: "slot_worker")
-    }
-
-    private func reader(_ unscoped: Bool) -> ConfigReader { unscoped ? root : scoped }
-
-    func string(_ key: String, secret: Bool = false, unscoped: Bool = false) throws -> String? {
-        let configKey = ConfigKey(key.split(separator: ".").map(String.init))
-        if let value = reader(unscoped).string(forKey: configKey, isSecret: secret) { return value }
-        if let value = reader(unscoped).int(forKey: configKey, isSecret: secret) { return String(value) }
-        return nil
-    }
-
-    func requiredString(_ key: String, secret: Bool, unscoped: Bool) throws -> String {
-        guard let value = try string(key, secret: secret, unscoped: unscoped), !value.isEmpty else {
-            throw SlotWorkerConfiguration.Invalid(
-                key: key, reason: "is required (set DATABASE_URL or pass --database-url)")
-        }
-        return value
-    }
-
-    func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
-        let configKey = ConfigKey(key.split(separator: ".").map(String.init))
-        let value: Int
-        if let number = scoped.int(forKey: configKey) {
-            value = number
-        } else if let text = scoped.string(forKey: configKey) {
-            guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
-                throw SlotWorkerConfiguration.Invalid(key: key, reason: "\"\(text)\" is not an integer")
-            }
-            value = number
-        } else {
-            return defaultValue
-        }
-        guard range.contains(value) else {
-            throw SlotWorkerConfiguration.Invalid(
-                key: key, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
-        }
-        return value
-    }
-
-    /// `auto` (nil), `named` or `unnamed`.
-    func preparedStatements(_ key: String) throws -> PostgresConfiguration.PreparedStatements? {
-        guard let text = try string(key)?.trimmingCharacters(in: .whitespaces).lowercased(), text != "auto" else {
-            return nil
-        }
-        guard let mode = PostgresConfiguration.PreparedStatements(rawValue: text) else {
-            throw SlotWorkerConfiguration.Invalid(key: key, reason: "\"\(text)\" is not one of auto, named, unnamed")
-        }
-        return mode
-    }
-
-    func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
-        let configKey = ConfigKey(key.split(separator: ".").map(String.init))
-        if let flag = scoped.bool(forKey: configKey) { return flag }
-        guard let text = scoped.string(forKey: configKey) else { return defaultValue }
-        switch text.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: throw SlotWorkerConfiguration.Invalid(key: key, reason: "\"\(text)\" is not a boolean (true/false)")
-        }
     }
 }

@@ -6,18 +6,12 @@ public struct SlotWorkerLaunch: Sendable {
     public let logger: Logger
 
     /// Resolves the configuration (``SlotWorkerConfiguration/load(overrides:environment:configFile:)``) and
-    /// bootstraps swift-log once per process, writing to standard error at the configured level.
+    /// bootstraps swift-log once per process, writing to standard error at the configured level and format.
     public static func start(
         overrides: SlotWorkerOverrides = SlotWorkerOverrides(),
         configFile: String? = nil
     ) async throws -> SlotWorkerLaunch {
         let configuration = try await SlotWorkerConfiguration.load(overrides: overrides, configFile: configFile)
-        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        return SlotWorkerLaunch(configuration: configuration, logger: Logger(label: "slot-worker"))
+        return SlotWorkerLaunch(configuration: configuration, logger: SlotWorkerLogging.bootstrap(configuration))
     }
 }

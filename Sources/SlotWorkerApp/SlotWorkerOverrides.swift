@@ -10,6 +10,8 @@ public struct SlotWorkerOverrides: Sendable, Equatable {
     public var concurrency: Int?
     /// `true` turns LISTEN off (`worker.listen = false`); `false` leaves the configured value.
     public var noListen: Bool
+    /// `--log-format` (`log.format`: text or json).
+    public var logFormat: String?
 
     public init(
         databaseURL: String? = nil,
@@ -17,7 +19,8 @@ public struct SlotWorkerOverrides: Sendable, Equatable {
         httpHost: String? = nil,
         httpPort: Int? = nil,
         concurrency: Int? = nil,
-        noListen: Bool = false
+        noListen: Bool = false,
+        logFormat: String? = nil
     ) {
         self.databaseURL = databaseURL
         self.listenURL = listenURL
@@ -25,18 +28,20 @@ public struct SlotWorkerOverrides: Sendable, Equatable {
         self.httpPort = httpPort
         self.concurrency = concurrency
         self.noListen = noListen
+        self.logFormat = logFormat
     }
 
-    /// The overrides as absolute configuration keys: `database.url` is read unscoped (like `DATABASE_URL`), every
-    /// other key under the `slot_worker` scope.
+    /// The overrides keyed like the JSON file (`http.port`, `database.url`); ``ConfigurationReader`` maps each key
+    /// to its variable and scope.
     var values: [String: String] {
         var values: [String: String] = [:]
         if let databaseURL { values["database.url"] = databaseURL }
-        if let listenURL { values["slot_worker.database.listen_url"] = listenURL }
-        if let httpHost { values["slot_worker.http.host"] = httpHost }
-        if let httpPort { values["slot_worker.http.port"] = String(httpPort) }
-        if let concurrency { values["slot_worker.worker.concurrency"] = String(concurrency) }
-        if noListen { values["slot_worker.worker.listen"] = "false" }
+        if let listenURL { values["database.listen_url"] = listenURL }
+        if let httpHost { values["http.host"] = httpHost }
+        if let httpPort { values["http.port"] = String(httpPort) }
+        if let concurrency { values["worker.concurrency"] = String(concurrency) }
+        if noListen { values["worker.listen"] = "false" }
+        if let logFormat { values["log.format"] = logFormat }
         return values
     }
 }

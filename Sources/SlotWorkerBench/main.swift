@@ -23,6 +23,8 @@ case "queue-enqueue":
     try await QueueEnqueueBench.run(arguments, server: configuration)
 case "queue-latency":
     try await QueueLatencyBench.latency(arguments, server: configuration)
+case "console":
+    try await ConsoleBench.run(arguments, server: configuration)
 case "queue-sustained":
     try await QueueSustainedBench.run(arguments, server: configuration)
 case "queue-delay":

@@ -62,10 +62,10 @@ public enum SlotTasks {
     }
 
     /// The periodic jobs of the domain, one run per period across all workers.
-    public static func periodicJobs(releaseEvery: Duration, expireEvery: Duration) throws -> [PeriodicJob] {
+    public static func periodicJobs(release: PeriodicSchedule, expire: PeriodicSchedule) throws -> [PeriodicJob] {
         [
-            try PeriodicJob(releaseLapsed, payload: Batch(), every: releaseEvery),
-            try PeriodicJob(expirePast, payload: Batch(), every: expireEvery),
+            try PeriodicJob(releaseLapsed, payload: Batch(), schedule: release),
+            try PeriodicJob(expirePast, payload: Batch(), schedule: expire),
         ]
     }
 }

@@ -80,3 +80,53 @@ extension RunnerSuite {
         }
     }
 }
+
+extension RunnerSuite.MaintenanceTests {
+    /// Two workers' schedulers, ticking every simulated minute across Berlin's spring-forward and fall-back nights,
+    /// enqueue each scheduled run of `30 2 * * *` and `*/30 * * * *` exactly once (recorded in `periodic_runs`).
+    @Test("cron runs across DST gaps and repeats happen exactly once across workers")
+    func cronAcrossDaylightSavingTime() async throws {
+        let database = try await makeDatabase()
+        let jobs = [
+            PeriodicJob(kind: "noop", schedule: try .parse("30 2 * * * Europe/Berlin"), name: "nightly"),
+            PeriodicJob(kind: "noop", schedule: try .parse("*/30 * * * * Europe/Berlin"), name: "half-hourly"),
+        ]
+        let schedulers = [
+            PeriodicScheduler(jobs: jobs, database: database, logger: testLogger),
+            PeriodicScheduler(
+                jobs: jobs, database: makeDatabase(sharing: database, maxConnections: 1), logger: testLogger),
+        ]
+        let nights = [
+            (CronScheduleTests.utc("2026-03-28T23:00:00Z"), CronScheduleTests.utc("2026-03-29T03:00:00Z")),
+            (CronScheduleTests.utc("2026-10-24T23:00:00Z"), CronScheduleTests.utc("2026-10-25T03:00:00Z")),
+        ]
+        for (start, end) in nights {
+            var minute = start
+            while minute <= end {
+                for scheduler in schedulers { _ = try await scheduler.enqueueDue(at: minute).get() }
+                minute = minute.addingTimeInterval(60)
+            }
+        }
+        let rows = try await database.rows(
+            "SELECT name, extract(epoch FROM period_start)::float8 AS at FROM periodic_runs ORDER BY name, period_start"
+        )
+        func runs(_ name: String) throws -> [Date] {
+            try rows.filter { try $0.decode("name", as: String.self) == name }.map {
+                Date(timeIntervalSince1970: try $0.decode("at", as: Double.self))
+            }
+        }
+        #expect(try runs("nightly") == ["2026-03-29T01:00:00Z", "2026-10-25T00:30:00Z"].map(CronScheduleTests.utc))
+        // Spring: 8 local half-hours from 00:00 to 03:00 UTC minus the collapsed gap; fall: 8 half-hours from 23:00
+        // to 03:00 UTC, the repeated 02:00 and 02:30 local (01:00, 01:30 UTC) skipped.
+        let halfHourly = try runs("half-hourly")
+        let spring = stride(from: 0.0, through: 4 * 3600, by: 1800).map { nights[0].0.addingTimeInterval($0) }
+        let fall = stride(from: 0.0, through: 4 * 3600, by: 1800).map { nights[1].0.addingTimeInterval($0) }
+            .filter {
+                ![CronScheduleTests.utc("2026-10-25T01:00:00Z"), CronScheduleTests.utc("2026-10-25T01:30:00Z")]
+                    .contains($0)
+            }
+        #expect(halfHourly == spring + fall)
+        let jobsCount = try await database.rows("SELECT count(*) AS n FROM jobs")
+        #expect(try jobsCount[0].decode("n", as: Int.self) == halfHourly.count + 2)
+    }
+}

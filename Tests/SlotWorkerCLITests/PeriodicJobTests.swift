@@ -20,8 +20,8 @@ extension WorkerProcessTests {
                         try await scope.startWorker(
                             databaseURL: url,
                             environment: [
-                                "SLOT_WORKER_TASKS_RELEASE_LAPSED_EVERY_SECONDS": "1",
-                                "SLOT_WORKER_TASKS_EXPIRE_PAST_EVERY_SECONDS": "1",
+                                "SLOT_WORKER_TASKS_RELEASE_LAPSED_SCHEDULE": "every 1s",
+                                "SLOT_WORKER_TASKS_EXPIRE_PAST_SCHEDULE": "every 1s",
                                 "SLOT_WORKER_WORKER_POLL_INTERVAL_MS": "200",
                             ]
                         )

@@ -33,14 +33,15 @@ struct WorkerProcess {
         return try await process.finish(timeout: timeout)
     }
 
-    /// Starts `slot-worker ARGS` and returns the running process.
+    /// Starts `slot-worker ARGS` (or another `executable`) and returns the running process.
     static func start(
         _ arguments: [String],
         environment: [String: String] = [:],
-        stdin: String? = nil
+        stdin: String? = nil,
+        executable: String? = nil
     ) throws -> Running {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary)
+        process.executableURL = URL(fileURLWithPath: try executable ?? binary)
         process.arguments = arguments
         var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { $1 }

@@ -1,0 +1,136 @@
+import Foundation
+import HTTPServer
+import JobQueue
+import Logging
+import PostgresClient
+import TestSupport
+import Testing
+
+@testable import Console
+
+let quiet = Logger(label: "console.test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func get(_ console: Console, _ target: String, cookie: String? = nil) async -> HTTPResponse {
+    let parts = target.split(separator: "?", maxSplits: 1).map(String.init)
+    var headers = HTTPHeaders()
+    if let cookie { headers.add(name: "Cookie", value: cookie) }
+    return await console.handle(
+        HTTPRequest(method: "GET", path: parts[0], query: parts.count > 1 ? parts[1] : nil, headers: headers))
+}
+
+func post(_ console: Console, _ path: String, _ body: String, cookie: String? = nil) async -> HTTPResponse {
+    var headers = HTTPHeaders()
+    if let cookie { headers.add(name: "Cookie", value: cookie) }
+    return await console.handle(HTTPRequest(method: "POST", path: path, headers: headers, body: Array(body.utf8)))
+}
+
+extension HTTPResponse {
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// The console's pages and actions against a real database (handlers called directly; the HTTP path is covered
+/// by the HTTPServer mount tests and the browser test).
+@Suite("Console")
+struct ConsoleTests {
+    @Test func formDataDecodesPercentAndPlus() {
+        let form = FormData("state=dead&kind=a%2Bb+c&ids=1&ids=2&bad=%zz&=x&empty=")
+        #expect(form["state"] == "dead")
+        #expect(form["kind"] == "a+b c")
+        #expect(form.all("ids") == ["1", "2"])
+        #expect(form["bad"] == nil && form["empty"] == nil)
+        #expect(FormData.encode("a b/ü") == "a%20b%2F%C3%BC")
+    }
+
+    @Test func refusesNonLoopbackWithoutTokenAndIsReadOnlyWithoutOne() async throws {
+        let pool = try await TestDatabase.pool(migrated: true, maxConnections: 2)
+        let exposed = Console(pool: pool, configuration: ConsoleConfiguration(listenHost: "0.0.0.0"), logger: quiet)
+        for path in ["/ui", "/ui/jobs", "/ui/console.js"] {
+            let response = await get(exposed, path)
+            #expect(response.status == 403)
+            #expect(response.text.contains("console.admin_token"))
+        }
+        let guarded = Console(
+            pool: pool, configuration: ConsoleConfiguration(adminToken: "t", listenHost: "0.0.0.0"), logger: quiet)
+        #expect(await get(guarded, "/ui").status == 303)
+
+        let readOnly = Console(pool: pool, configuration: ConsoleConfiguration(), logger: quiet)
+        for path in ["/ui", "/ui/jobs", "/ui/jobs?state=dead", "/ui/periodic", "/ui/workers", "/ui/reminders"] {
+            let response = await get(readOnly, path)
+            #expect(response.status == 200, "\(path): \(response.text)")
+            #expect(!response.text.contains("method=\"post\""), "\(path) has a form")
+            #expect(response.headers["Content-Security-Policy"]?.contains("script-src 'self'") == true)
+        }
+        #expect(await post(readOnly, "/ui/queues/pause", "queue=default").status == 403)
+        #expect(await get(readOnly, "/ui/jobs?state=bogus").status == 400)
+        #expect(await get(readOnly, "/ui/jobs/999").status == 404)
+        await pool.close()
+    }
+
+    @Test func loginCSRFActionsAndEscaping() async throws {
+        let pool = try await TestDatabase.pool(migrated: true, maxConnections: 2)
+        _ = try await pool.query(
+            """
+            INSERT INTO jobs (kind, state, finished_at, last_error, payload)
+            SELECT '<b>k</b>', 'dead', now(), '<script>alert(1)</script>', '{"secret": "<i>p</i>"}'
+            FROM generate_series(1, 12)
+            """)
+        let console = Console(
+            pool: pool, configuration: ConsoleConfiguration(adminToken: "s3cret", exactCountLimit: 5), logger: quiet)
+        #expect(await get(console, "/ui").headers["Location"] == "/ui/login")
+        #expect(await post(console, "/ui/login", "token=wrong").status == 403)
+        let login = await post(console, "/ui/login", "token=s3cret")
+        #expect(login.status == 303)
+        let setCookie = try #require(login.headers["Set-Cookie"])
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+        let cookie = String(setCookie.prefix { $0 != ";" })
+
+        let overview = await get(console, "/ui", cookie: cookie)
+        #expect(overview.status == 200)
+        #expect(overview.text.contains("≈"), "12 jobs with an exact-count limit of 5 are estimated")
+        let list = await get(console, "/ui/jobs?state=dead", cookie: cookie)
+        #expect(!list.text.contains("<script>alert") && !list.text.contains("<b>k</b>"))
+        #expect(list.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        let detail = await get(console, "/ui/jobs/1", cookie: cookie)
+        #expect(!detail.text.contains("secret"), "payloads are hidden by default")
+        let csrf = try #require(
+            overview.text.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/).map { String($0.1) })
+
+        #expect(await post(console, "/ui/queues/pause", "queue=default", cookie: cookie).status == 403)
+        #expect(await post(console, "/ui/queues/pause", "queue=default&csrf=\(csrf)").status == 403)
+        let paused = await post(console, "/ui/queues/pause", "queue=default&csrf=\(csrf)", cookie: cookie)
+        #expect(paused.status == 303)
+        #expect(try await pool.query("SELECT queue FROM paused_queues").count == 1)
+
+        let confirm = await post(console, "/ui/jobs/action", "csrf=\(csrf)&op=retry:filter&state=dead", cookie: cookie)
+        #expect(confirm.text.contains("Retry 12 of all jobs matching the filter"), "\(confirm.text)")
+        #expect(try await pool.query("SELECT id FROM jobs WHERE state = 'dead'").count == 12, "nothing before confirm")
+        let done = await post(
+            console, "/ui/jobs/action", "csrf=\(csrf)&op=retry:filter&state=dead&confirm=1", cookie: cookie)
+        #expect(done.status == 303)
+        #expect(try await pool.query("SELECT id FROM jobs WHERE state = 'available'").count == 12)
+        let everything = await post(console, "/ui/jobs/action", "csrf=\(csrf)&op=delete:filter", cookie: cookie)
+        #expect(everything.status == 400, "acting on every job needs a filter")
+        await pool.close()
+    }
+
+    @Test func bulkActionsRunInBatches() async throws {
+        let pool = try await TestDatabase.pool(migrated: true, maxConnections: 2)
+        _ = try await pool.query(
+            """
+            INSERT INTO jobs (kind, state, finished_at, unique_key)
+            SELECT 'noop', 'dead', now(), CASE WHEN i <= 2 THEN 'same' END FROM generate_series(1, 20) AS i
+            """)
+        let operations = JobOperations(pool: pool)
+        let filter = JobFilter(states: [.dead])
+        #expect(try await operations.count(.retry, filter) == 20)
+        let retried = try await operations.perform(.retry, filter, batchSize: 7)
+        // Two dead jobs share a unique key: only one of them can be live again.
+        #expect(retried.changed == 19 && retried.seen == 20 && retried.batches == 3, "\(retried)")
+        let cancelled = try await operations.perform(.cancel, JobFilter(states: [.available]), batchSize: 7)
+        #expect(cancelled.changed == 19 && cancelled.batches == 3)
+        let deleted = try await operations.perform(.delete, JobFilter(kind: "noop"))
+        #expect(deleted.changed == 20)
+        #expect(try await pool.query("SELECT id FROM jobs").isEmpty)
+        await pool.close()
+    }
+}
