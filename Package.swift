@@ -98,8 +98,9 @@ let package = Package(
         .target(
             name: "Tasks",
             dependencies: [
-                "Persistence", "Repositories", "Domain", "JobQueue", "Services",
+                "PostgresClient", "Persistence", "Repositories", "Domain", "JobQueue",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -107,10 +108,11 @@ let package = Package(
         .target(
             name: "SlotWorkerApp",
             dependencies: [
-                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Services", "Tasks",
+                "PostgresClient", "Persistence", "Schema", "Domain", "Repositories", "JobQueue", "Services", "Tasks",
                 "Monitoring", "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],

@@ -36,12 +36,6 @@ public enum DemoSeeder {
                 recruiters.append(recruiter)
             }
             _ = try await uow.templates.add(
-                MessageTemplate(key: "reminder.24h", body: "Tomorrow at {time} ({city}): interview with {recruiter}.")
-            ).get()
-            _ = try await uow.templates.add(
-                MessageTemplate(key: "reminder.2h", body: "In two hours, at {time}: interview with {recruiter}.")
-            ).get()
-            _ = try await uow.templates.add(
                 MessageTemplate(
                     key: "reminder.2h", cityID: cities[0].id, body: "Almaty: interview at {time} with {recruiter}.")
             ).get()
@@ -82,7 +76,7 @@ public enum DemoSeeder {
         let upcoming = published.filter { $0.startsAt > now }
 
         // Reservations that lapse in 30 s; confirmed bookings with reminders scheduled in the same transaction.
-        let booking = SlotBookingService(database: database, afterConfirm: ReminderScheduler.hook)
+        let booking = SlotBookingService(database: database)
         for (offset, slot) in upcoming.prefix(5).enumerated() {
             _ = try await booking.book(
                 slotID: slot.id!, candidateTelegramID: 5000 + Int64(offset), reservationTTL: .seconds(30)

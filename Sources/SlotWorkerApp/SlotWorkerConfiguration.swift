@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import JobQueue
+import Tasks
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
 ///
@@ -43,6 +44,15 @@ public struct SlotWorkerConfiguration: Sendable {
     public var telegramAPIURL: String
 
     public var logLevel: String
+
+    // MARK: Reminders, Telegram limits, slot expiry (read in SlotWorkerConfiguration+Reminders.swift)
+    /// `reminders.*`, `telegram.max_messages_per_second`, `tasks.notify_lapsed_reservations`.
+    public var reminders = ReminderSettings()
+    /// `telegram.timeout`: one Bot API request, connect to last byte.
+    public var telegramTimeout: Duration = .seconds(10)
+    /// `tasks.slot_stats_every_seconds`: how often slots per status are sampled.
+    public var slotStatsInterval: Duration = .seconds(30)
+    // MARK: -
 
     /// A value that could not be used, named by its configuration key and environment variable.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
@@ -138,6 +148,7 @@ public struct SlotWorkerConfiguration: Sendable {
             telegramAPIURL: try reader.string("telegram.api_url") ?? "https://api.telegram.org",
             logLevel: try reader.string("log.level") ?? "info"
         )
+        try configuration.readReminderKeys(reader)
         if configuration.listenURL?.isEmpty == true { configuration.listenURL = nil }
         if configuration.metricsBearerToken?.isEmpty == true { configuration.metricsBearerToken = nil }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(configuration.logLevel)
@@ -160,7 +171,7 @@ public struct SlotWorkerConfiguration: Sendable {
 }
 
 /// Typed reads with clear errors: present-but-malformed values throw ``SlotWorkerConfiguration/Invalid``.
-private struct Reader {
+struct Reader {
     let root: ConfigReader
     let scoped: ConfigReader
 

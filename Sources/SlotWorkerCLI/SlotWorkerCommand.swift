@@ -13,6 +13,7 @@ struct SlotWorkerCommand: AsyncParsableCommand {
         abstract: "SlotWorker: the recruiting backend's PostgreSQL-backed background worker.",
         subcommands: [
             RunCommand.self, MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, DemoSeedCommand.self,
+            TemplatesCommand.self,
         ]
     )
 }

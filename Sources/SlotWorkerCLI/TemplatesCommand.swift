@@ -1,0 +1,24 @@
+import ArgumentParser
+import SlotWorkerApp
+
+struct TemplatesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "templates",
+        abstract: "Inspect message templates.",
+        subcommands: [Check.self]
+    )
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List broken templates (unknown placeholders, missing texts); exit 1 when there are any."
+        )
+        @OptionGroup var options: DatabaseOptions
+
+        func run() async throws {
+            let (configuration, logger) = try await options.load()
+            let (report, ok) = try await TemplatesCommandRunner.check(configuration: configuration, logger: logger)
+            print(report)
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}

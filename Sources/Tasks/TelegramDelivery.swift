@@ -1,0 +1,52 @@
+import Foundation
+import Persistence
+import Repositories
+
+/// Sends one message within the Bot API's limits shared by every worker (``TelegramLimitRepository``): reserves a
+/// send instant in one short statement, waits for it holding no connection, then calls the sender.
+struct TelegramDelivery: Sendable {
+    /// The result of ``waitForTurn(chatID:)``.
+    enum Turn: Sendable, Equatable {
+        /// Send now.
+        case now
+        /// Not within ``maxWait``: run the job again after this long (nothing is sent).
+        case later(Duration)
+    }
+
+    /// The limit's row in `telegram_send_limits`.
+    static let limitName = "sendMessage"
+    /// Longer waits snooze the job instead of holding a runner slot.
+    static let maxWait: Duration = .seconds(5)
+
+    let database: Database
+    let sender: any MessageSender
+    let settings: ReminderSettings
+
+    /// Reserves this message's instant and sleeps until it, or says when to come back.
+    func waitForTurn(chatID: Int64) async throws -> Turn {
+        let reservation = try await database.withSession { context in
+            try await TelegramLimitRepository(context: context).reserve(
+                limit: Self.limitName, chatID: chatID, spacing: settings.spacing,
+                chatGap: settings.effectiveChatGap
+            ).get()
+        }
+        switch reservation {
+        case .send(let wait):
+            guard wait > .zero else { return .now }
+            guard wait <= Self.maxWait else { return .later(wait) }
+            try await Task.sleep(for: wait)
+            return .now
+        case .chatBusy(let retryAfter):
+            return .later(retryAfter)
+        }
+    }
+
+    /// After a 429: every worker waits `retryAfter` and sends slower for a while.
+    func penalize(retryAfter: Duration) async throws {
+        try await database.withSession { context in
+            try await TelegramLimitRepository(context: context).penalize(
+                limit: Self.limitName, retryAfter: retryAfter
+            ).get()
+        }
+    }
+}
