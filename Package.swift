@@ -172,7 +172,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TasksTests",
-            dependencies: ["Tasks", "Services", "Repositories", "Domain", "JobQueue", "TestSupport"],
+            dependencies: [
+                "Tasks", "Repositories", "Domain", "JobQueue", "Persistence", "PostgresClient", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             exclude: ["fake_telegram.py"]
         ),
         .testTarget(

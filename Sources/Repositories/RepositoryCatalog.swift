@@ -22,7 +22,6 @@ public enum RepositoryCatalog {
             "plan", "load_for_send", "mark_sending", "mark_sent", "finish", "mark_retrying", "mark_unreachable",
             "is_unreachable",
         ],
-        TelegramLimitRepository.repositoryName: TelegramLimitRepository.operations,
         SlotEventTable.repositoryName: SlotEventRepository.crudOperations + ["get_for_slot"],
     ]
 

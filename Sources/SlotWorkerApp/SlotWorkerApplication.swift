@@ -51,6 +51,8 @@ public struct SlotWorkerApplication {
         let repositoryMetrics = RepositoryMetrics(registry: metrics)
         RepositoryCatalog.prepare(repositoryMetrics)
         repositoryMetrics.prepare(repository: JobTable.repositoryName, operations: JobTable.operations)
+        repositoryMetrics.prepare(
+            repository: TelegramLimitRepository.repositoryName, operations: TelegramLimitRepository.operations)
         let database = Database(pool: pool, observer: repositoryMetrics, logger: logger)
 
         let health = HealthState(

@@ -42,15 +42,15 @@ struct MigrationTests {
             """,
             [
                 [
-                    "recruiters", "cities", "recruiter_cities", "slots", "message_templates", "users", "sent_reminders",
-                    "slot_events",
+                    "recruiters", "cities", "recruiter_cities", "slots", "message_templates", "users", "reminders",
+                    "slot_events", "unreachable_candidates", "telegram_send_limits", "telegram_chat_limits",
                 ]
             ]
         ).map { try $0.decode("name", as: String.self) }
         #expect(
             tables == [
-                "cities", "message_templates", "recruiter_cities", "recruiters", "sent_reminders", "slot_events",
-                "slots", "users",
+                "cities", "message_templates", "recruiter_cities", "recruiters", "reminders", "slot_events",
+                "slots", "telegram_chat_limits", "telegram_send_limits", "unreachable_candidates", "users",
             ]
         )
 

@@ -21,16 +21,16 @@ struct SlotTaskQueryTests {
             let ids = slots.map(\.id!)
 
             let first = try await database.seed { uow throws in
-                try await uow.slots.releaseLapsedReservations(now: base, limit: 1).get()
+                try await uow.slots.releaseLapsedReservations(now: base, limit: 1).get().map(\.slotID)
             }
             #expect(first == [ids[1]])
             let rest = try await database.seed { uow throws in
-                try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get()
+                try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get().map(\.slotID)
             }
             #expect(rest == [ids[0]])
             #expect(
                 try await database.seed { uow throws in
-                    try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get()
+                    try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get().map(\.slotID)
                 } == [])
 
             let after = try await database.read { uow throws in try await uow.slots.getAll().get() }
@@ -57,12 +57,12 @@ struct SlotTaskQueryTests {
             try await database.withUnitOfWork { holder throws in
                 _ = try await holder.slots.getForUpdate(slots[0].id!).get()
                 let released = try await database.seed { uow throws in
-                    try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get()
+                    try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get().map(\.slotID)
                 }
                 #expect(released == [slots[1].id!])
             }
             let released = try await database.seed { uow throws in
-                try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get()
+                try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get().map(\.slotID)
             }
             #expect(released == [slots[0].id!])
         }
@@ -85,11 +85,11 @@ struct SlotTaskQueryTests {
             let ids = slots.map(\.id!)
 
             let first = try await database.seed { uow throws in
-                try await uow.slots.expirePast(now: base, limit: 1).get()
+                try await uow.slots.expirePast(now: base, limit: 1).get().map(\.slotID)
             }
             #expect(first == [ids[1]])
             let rest = try await database.seed { uow throws in
-                try await uow.slots.expirePast(now: base, limit: 50).get()
+                try await uow.slots.expirePast(now: base, limit: 50).get().map(\.slotID)
             }
             #expect(rest == [ids[0]])
 

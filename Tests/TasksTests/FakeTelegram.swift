@@ -19,15 +19,22 @@ final class FakeTelegram: @unchecked Sendable {
         }
         let path: String
         let message: Message
+        /// Arrival, Unix time.
+        let at: Double
     }
 
-    init() throws {
+    /// - Parameter rules: answers per chat id, in order, the last repeating (see `fake_telegram.py`).
+    init(rules: [Int64: [String]] = [:]) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "fake_telegram.py")
         log = FileManager.default.temporaryDirectory.appendingPathComponent("fake-telegram-\(UUID().uuidString).jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, log.path]
+        let rulesFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fake-telegram-rules-\(UUID().uuidString).json")
+        try JSONEncoder().encode(Dictionary(uniqueKeysWithValues: rules.map { (String($0.key), $0.value) })).write(
+            to: rulesFile)
+        process.arguments = ["python3", script.path, log.path, rulesFile.path]
         let out = Pipe()
         process.standardOutput = out
         // Our own stdin and no inherited stderr: the server exits when we do and never holds the test runner's
@@ -55,6 +62,9 @@ final class FakeTelegram: @unchecked Sendable {
     }
 
     var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// Requests to one chat.
+    func requests(to chatID: Int64) -> [Request] { requests.filter { $0.message.chatID == chatID } }
 
     var requests: [Request] {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
