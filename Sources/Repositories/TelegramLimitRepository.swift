@@ -9,9 +9,9 @@ public struct TelegramLimitRepository: Sendable {
     public enum Reservation: Sendable, Equatable {
         /// Send after waiting this long (zero: now); the instant is reserved for this message.
         case send(after: Duration)
-        /// The chat had a message less than the gap ago (or one is reserved): nothing was reserved; try again
-        /// after this long.
-        case chatBusy(retryAfter: Duration)
+        /// Nothing was reserved — the chat had a message less than the gap ago (or one is reserved), or the next
+        /// free instant is more than `maxWait` away: try again after this long.
+        case later(retryAfter: Duration)
     }
 
     public let context: RepositoryContext
@@ -21,22 +21,23 @@ public struct TelegramLimitRepository: Sendable {
     public init(context: RepositoryContext) { self.context = context }
 
     /// Reserves the next send instant of `limit` for a message to `chatID`: `spacing` after the previous
-    /// reservation of any worker (times the current slowdown), and at least `chatGap` after the chat's previous one.
-    public func reserve(limit: String, chatID: Int64, spacing: Duration, chatGap: Duration) async
+    /// reservation of any worker (times the current slowdown), and at least `chatGap` after the chat's previous one,
+    /// unless that instant is more than `maxWait` away.
+    public func reserve(limit: String, chatID: Int64, spacing: Duration, chatGap: Duration, maxWait: Duration) async
         -> Result<Reservation, RepositoryError>
     {
         await context.run(repository: Self.repositoryName, operation: "reserve") { connection in
             let rows = try await connection.query(
-                "SELECT wait_ms, chat_wait_ms FROM telegram_reserve_send($1, $2, $3, $4)",
-                [limit, chatID, spacing.doubleMilliseconds, chatGap.doubleMilliseconds],
+                "SELECT wait_ms, retry_ms FROM telegram_reserve_send($1, $2, $3, $4, $5)",
+                [limit, chatID, spacing.doubleMilliseconds, chatGap.doubleMilliseconds, maxWait.doubleMilliseconds],
                 prepared: true,
                 operation: "reserve"
             )
             if let wait = try rows.first?.decode("wait_ms", as: Double?.self) {
                 return .send(after: .milliseconds(Int64(max(0, wait).rounded(.up))))
             }
-            let chatWait = try rows.first?.decode("chat_wait_ms", as: Double?.self) ?? 1000
-            return .chatBusy(retryAfter: .milliseconds(Int64(max(1, chatWait).rounded(.up))))
+            let retry = try rows.first?.decode("retry_ms", as: Double?.self) ?? 1000
+            return .later(retryAfter: .milliseconds(Int64(max(1, retry).rounded(.up))))
         }
     }
 

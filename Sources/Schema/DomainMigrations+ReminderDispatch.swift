@@ -14,7 +14,7 @@ extension DomainMigrations {
     ///   `{link}` and the per-locale template choice.
     /// - `telegram_send_limits` (one row per limit) and `telegram_chat_limits` (one per chat) are the Bot API
     ///   limits shared by every worker: `telegram_reserve_send` hands out send instants spaced by the global rate,
-    ///   at least the chat gap apart per chat, in one short statement.
+    ///   at least the chat gap apart per chat, at most a few seconds ahead, in one short statement.
     /// - A statement-level trigger on `slots` NOTIFYs `slotworker_slots` when bookings may have changed; planners
     ///   LISTEN and plan at once (one notification per transaction, whatever the number of rows).
     static let reminderDispatch = Migration(
@@ -80,13 +80,14 @@ extension DomainMigrations {
             CREATE INDEX telegram_chat_limits_next_at_idx ON telegram_chat_limits (next_at);
 
             -- Reserves the next send instant: at least the (slowed) spacing after the previous reservation of any
-            -- worker, and at least chat_gap after the previous one to this chat. When the chat is not free by then,
-            -- nothing is reserved and chat_wait_ms says how long until it is. The global row is locked first, so
-            -- reservations are serialized and the chat check cannot race. Durations are relative to the database
-            -- clock, so workers' clocks do not matter.
+            -- worker, and at least chat_gap after the previous one to this chat. Nothing is reserved when the
+            -- chat is not free by then, or when the instant is more than max_wait away (a backlog): retry_ms then
+            -- says when to ask again. The global row is locked first, so reservations are serialized and the chat
+            -- check cannot race. Durations are relative to the database clock, so workers' clocks do not matter.
             CREATE FUNCTION telegram_reserve_send(
-                p_limit text, p_chat bigint, p_spacing_ms double precision, p_chat_gap_ms double precision
-            ) RETURNS TABLE (wait_ms double precision, chat_wait_ms double precision)
+                p_limit text, p_chat bigint, p_spacing_ms double precision, p_chat_gap_ms double precision,
+                p_max_wait_ms double precision
+            ) RETURNS TABLE (wait_ms double precision, retry_ms double precision)
             LANGUAGE plpgsql AS $$
             DECLARE
                 t timestamptz := clock_timestamp();
@@ -100,6 +101,11 @@ extension DomainMigrations {
                     SELECT * INTO lim FROM telegram_send_limits WHERE name = p_limit FOR UPDATE;
                 END IF;
                 slot := greatest(lim.next_at, t);
+                IF slot > t + p_max_wait_ms * interval '1 millisecond' THEN
+                    RETURN QUERY SELECT NULL::double precision,
+                        extract(epoch FROM slot - t)::double precision * 1000 - p_max_wait_ms / 2;
+                    RETURN;
+                END IF;
                 SELECT next_at INTO chat_next FROM telegram_chat_limits WHERE chat_id = p_chat;
                 IF chat_next IS NOT NULL AND chat_next > slot THEN
                     RETURN QUERY SELECT NULL::double precision,

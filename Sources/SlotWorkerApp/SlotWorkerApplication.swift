@@ -173,7 +173,9 @@ public struct SlotWorkerApplication {
 extension SlotWorkerApplication {
     /// The Bot API client when a token is configured, else the log notifier (prints chat id and full text).
     func makeMessageSender(observer: any SlotTasksObserver) throws -> any MessageSender {
-        guard let token = configuration.telegramBotToken, !token.isEmpty else { return LoggingMessageSender(logger: logger) }
+        guard let token = configuration.telegramBotToken, !token.isEmpty else {
+            return LoggingMessageSender(logger: logger)
+        }
         guard let url = URL(string: configuration.telegramAPIURL), url.scheme == "http" || url.scheme == "https",
             url.host != nil
         else {

@@ -1,5 +1,5 @@
-import Foundation
 import Domain
+import Foundation
 import Tasks
 
 extension SlotWorkerConfiguration {
@@ -23,7 +23,8 @@ extension SlotWorkerConfiguration {
         guard settings.horizon >= settings.plannerPeriod * 2 else {
             throw Invalid(
                 key: "reminders.planner_horizon",
-                reason: "\(settings.horizon) must be at least twice reminders.planner_period (\(settings.plannerPeriod)), "
+                reason:
+                    "\(settings.horizon) must be at least twice reminders.planner_period (\(settings.plannerPeriod)), "
                     + "so every reminder is planned before it falls due")
         }
         if let text = try reader.string("telegram.max_messages_per_second") {

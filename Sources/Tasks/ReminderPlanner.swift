@@ -60,8 +60,10 @@ public struct ReminderPlanner: Sendable {
                 )
             }
             for start in stride(from: 0, to: jobs.count, by: JobQueueClient.maxStatementSize) {
-                _ = try await uow.jobs.enqueue(Array(jobs[start..<min(start + JobQueueClient.maxStatementSize, jobs.count)]))
-                    .get()
+                _ = try await uow.jobs.enqueue(
+                    Array(jobs[start..<min(start + JobQueueClient.maxStatementSize, jobs.count)])
+                )
+                .get()
             }
             try await uow.commit()
             return rows
@@ -77,7 +79,8 @@ public struct ReminderPlanner: Sendable {
         }
         if outcome.planned + outcome.late > 0 {
             database.logger.info(
-                "planned reminders", metadata: ["reminders.planned": "\(outcome.planned)", "reminders.late": "\(outcome.late)"])
+                "planned reminders",
+                metadata: ["reminders.planned": "\(outcome.planned)", "reminders.late": "\(outcome.late)"])
         }
         return outcome
     }
@@ -102,7 +105,8 @@ public struct ReminderPlanner: Sendable {
                 listener = try PostgresListener(
                     configuration: listenConfiguration, channels: [ReminderPlanner.channel], logger: logger)
             } catch {
-                logger.error("cannot LISTEN for slot changes; planning once per period only", metadata: ["error": "\(error)"])
+                logger.error(
+                    "cannot LISTEN for slot changes; planning once per period only", metadata: ["error": "\(error)"])
                 try? await gracefulShutdown()
                 return
             }

@@ -36,9 +36,12 @@ public struct ReminderSettings: Sendable, Equatable {
         self.notifyLapsedReservations = notifyLapsedReservations
     }
 
-    /// The spacing the shared limiter keeps between two messages: the cap with 10% headroom, because messages
-    /// reach Telegram with some jitter after their reserved instant and a burst of late ones must not exceed it.
-    public var spacing: Duration { .nanoseconds(Int64((1.1e9 / maxMessagesPerSecond).rounded(.up))) }
+    /// Headroom of the shared limiter: it aims at 80% of the cap. Messages reach Telegram some time after their
+    /// reserved instant (timer wake-up, scheduling, the network), and that delay varies by 100–200 ms on a busy
+    /// machine; a window of one second that catches late messages and punctual ones must still stay under the cap.
+    public static let headroom = 1.25
+    /// The spacing the shared limiter keeps between two messages.
+    public var spacing: Duration { .nanoseconds(Int64((Self.headroom * 1e9 / maxMessagesPerSecond).rounded(.up))) }
     /// The per-chat gap with the same headroom.
-    public var effectiveChatGap: Duration { chatGap * 1.1 }
+    public var effectiveChatGap: Duration { chatGap * Self.headroom }
 }

@@ -192,7 +192,12 @@ public struct TelegramClient: MessageSender {
     /// Text from the Bot API made safe for logs and `last_error`: no control characters (NUL included), at most
     /// 200 characters, the token masked.
     func clean(_ text: String) -> String {
-        let printable = String(String.UnicodeScalarView(text.unicodeScalars.filter { !$0.properties.isNoncharacterCodePoint && ($0.value >= 0x20 && $0.value != 0x7F) }).prefix(200))
+        let printable = String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.filter {
+                    !$0.properties.isNoncharacterCodePoint && ($0.value >= 0x20 && $0.value != 0x7F)
+                }
+            ).prefix(200))
         return printable.replacingOccurrences(of: token, with: "****")
     }
 
@@ -235,7 +240,8 @@ public struct TelegramClient: MessageSender {
                     if let error {
                         continuation.resume(throwing: error)
                     } else {
-                        continuation.resume(returning: (data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
+                        continuation.resume(
+                            returning: (data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
                     }
                 }
                 holder.start(task)

@@ -15,7 +15,7 @@ struct TelegramDelivery: Sendable {
 
     /// The limit's row in `telegram_send_limits`.
     static let limitName = "sendMessage"
-    /// Longer waits snooze the job instead of holding a runner slot.
+    /// Longer waits snooze the job instead of holding a runner slot (and reserve nothing).
     static let maxWait: Duration = .seconds(5)
 
     let database: Database
@@ -27,16 +27,14 @@ struct TelegramDelivery: Sendable {
         let reservation = try await database.withSession { context in
             try await TelegramLimitRepository(context: context).reserve(
                 limit: Self.limitName, chatID: chatID, spacing: settings.spacing,
-                chatGap: settings.effectiveChatGap
+                chatGap: settings.effectiveChatGap, maxWait: Self.maxWait
             ).get()
         }
         switch reservation {
         case .send(let wait):
-            guard wait > .zero else { return .now }
-            guard wait <= Self.maxWait else { return .later(wait) }
-            try await Task.sleep(for: wait)
+            if wait > .zero { try await Task.sleep(for: wait) }
             return .now
-        case .chatBusy(let retryAfter):
+        case .later(let retryAfter):
             return .later(retryAfter)
         }
     }

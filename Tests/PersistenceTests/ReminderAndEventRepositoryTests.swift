@@ -10,7 +10,7 @@ struct ReminderAndEventRepositoryTests {
         try await withDatabase(maxConnections: 8) { database throws in
             let (recruiter, city) = try await database.seedRecruiterAndCity()
             let slot = try await database.seedSlots([heldSlot(recruiter, city, minutes: 30, status: .booked)])[0]
-            let offsets = [ReminderOffset(seconds: 3600), ReminderOffset(seconds: 600)]
+            let offsets = [ReminderOffset(seconds: 1200), ReminderOffset(seconds: 600)]
             // Ten planners at once: each reminder is inserted exactly once.
             let inserted = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<10 {
@@ -26,9 +26,10 @@ struct ReminderAndEventRepositoryTests {
             }
             #expect(inserted == 2)
             let rows = try await database.read { uow throws in try await uow.reminders.getAll().get() }
-            #expect(rows.map(\.offset.label) == ["1h", "10m"])
+            #expect(rows.map(\.offset.label) == ["20m", "10m"])
             #expect(rows.allSatisfy { $0.state == .planned && $0.startsAt == slot.startsAt })
-            #expect(rows.map(\.dueAt) == [slot.startsAt.addingTimeInterval(-3600), slot.startsAt.addingTimeInterval(-600)])
+            #expect(
+                rows.map(\.dueAt) == [slot.startsAt.addingTimeInterval(-1200), slot.startsAt.addingTimeInterval(-600)])
             // Moving the slot plans the new start; the old rows stay for the sender to skip.
             var moved = slot
             moved.startsAt = slot.startsAt.addingTimeInterval(300)

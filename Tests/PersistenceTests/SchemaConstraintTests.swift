@@ -270,7 +270,7 @@ struct SchemaConstraintTests {
             let counts = try await pool.query(
                 """
                 SELECT (SELECT count(*) FROM reminders) AS reminders, (SELECT count(*) FROM slot_events) AS events,
-                       (SELECT count(*) FROM message_templates) AS templates,
+                       (SELECT count(*) FROM message_templates WHERE city_id IS NOT NULL) AS templates,
                        (SELECT count(*) FROM recruiter_cities) AS links
                 """
             )

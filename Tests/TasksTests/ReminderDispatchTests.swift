@@ -39,7 +39,9 @@ struct ReminderDispatchTests {
             for chat in expected { #expect(fake.requests(to: chat).count == 2, "chat \(chat)") }
             #expect(observer.count("4s", "sent") == 16 && observer.count("2s", "sent") == 16)
             #expect(observer.lags.allSatisfy { $0 >= -0.05 && $0 < 3 }, "lags \(observer.lags)")
-            #expect(try await harness.count("SELECT count(*)::int8 AS n FROM reminders WHERE state = 'sent' AND message_id IS NOT NULL") == 32)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int8 AS n FROM reminders WHERE state = 'sent' AND message_id IS NOT NULL") == 32)
         }
     }
 
@@ -52,7 +54,7 @@ struct ReminderDispatchTests {
         try await withServices(
             try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
         ) {
-            let first = Date().addingTimeInterval(5).wholeMilliseconds
+            let first = Date().addingTimeInterval(8).wholeMilliseconds
             let slot = try await harness.insertSlot(startsAt: first, candidate: 501)
             try await eventually { try await harness.reminders(slot: slot) == ["3s planned"] }
             let moved = first.addingTimeInterval(2)
@@ -75,9 +77,10 @@ struct ReminderDispatchTests {
         let observer = RecordingObserver()
         let sender = TelegramClient(apiURL: fake.url, token: "1:tok")
         try await withServices(
-            try Harness.worker(database: harness.database, sender: sender, settings: testSettings(offsets: [3]), observer: observer)
+            try Harness.worker(
+                database: harness.database, sender: sender, settings: testSettings(offsets: [3]), observer: observer)
         ) {
-            let start = Date().addingTimeInterval(4).wholeMilliseconds
+            let start = Date().addingTimeInterval(8).wholeMilliseconds
             let canceled = try await harness.insertSlot(startsAt: start, candidate: 601)
             let freed = try await harness.insertSlot(startsAt: start.addingTimeInterval(0.1), candidate: 602)
             try await eventually {
@@ -97,16 +100,16 @@ struct ReminderDispatchTests {
         let harness = try await Harness.make()
         let fake = try FakeTelegram()
         let observer = RecordingObserver()
-        let settings = testSettings(offsets: [3], grace: .seconds(1))
-        // Booked while no worker runs; due in 0.5 s; the worker starts after the grace.
-        let slot = try await harness.insertSlot(startsAt: Date().addingTimeInterval(3.5), candidate: 701)
-        try await Task.sleep(for: .milliseconds(1800))
+        let settings = testSettings(offsets: [10], grace: .seconds(1))
+        // Booked while no worker runs; due in 2 s; the worker starts after the grace.
+        let slot = try await harness.insertSlot(startsAt: Date().addingTimeInterval(12), candidate: 701)
+        try await Task.sleep(for: .milliseconds(3500))
         let sender = TelegramClient(apiURL: fake.url, token: "1:tok")
         try await withServices(
             try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
         ) {
-            try await eventually { try await harness.reminders(slot: slot) == ["3s skipped late"] }
-            #expect(observer.count("3s", "skipped:late") == 1)
+            try await eventually { try await harness.reminders(slot: slot) == ["10s skipped late"] }
+            #expect(observer.count("10s", "skipped:late") == 1)
         }
         #expect(fake.requests.isEmpty)
     }
@@ -117,17 +120,21 @@ struct ReminderDispatchTests {
         let observer = RecordingObserver()
         let settings = testSettings(offsets: [3], grace: .seconds(1))
         let sender = TelegramClient(apiURL: fake.url, token: "1:tok")
-        let onTime = try await harness.insertSlot(startsAt: Date().addingTimeInterval(5), candidate: 801)
-        let late = try await harness.insertSlot(startsAt: Date().addingTimeInterval(3.6), candidate: 802)
+        let t0 = Date()
+        let onTime = try await harness.insertSlot(startsAt: t0.addingTimeInterval(10), candidate: 801)  // due +7 s
+        let late = try await harness.insertSlot(startsAt: t0.addingTimeInterval(5), candidate: 802)  // due +2 s
         // The first worker plans both, then stops (a restart) before either is due.
         try await withServices(
             try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
         ) {
             try await eventually { try await harness.count("SELECT count(*)::int8 AS n FROM reminders") == 2 }
         }
-        try await Task.sleep(for: .milliseconds(2000))  // `late` is now more than the grace past due
+        // Restart after `late` is more than the grace past due (+3 s), before `onTime` is due.
+        try await Task.sleep(for: .milliseconds(Int64(max(0, t0.addingTimeInterval(3.5).timeIntervalSinceNow) * 1000)))
         let next = harness.otherDatabase()
-        try await withServices(try Harness.worker(database: next, sender: sender, settings: settings, observer: observer)) {
+        try await withServices(
+            try Harness.worker(database: next, sender: sender, settings: settings, observer: observer)
+        ) {
             try await eventually { try await harness.reminders(slot: onTime) == ["3s sent"] }
             try await eventually { try await harness.reminders(slot: late) == ["3s skipped late"] }
         }
@@ -140,14 +147,15 @@ struct ReminderDispatchTests {
         let harness = try await Harness.make(maxConnections: 10)
         let fake = try FakeTelegram()
         let observer = RecordingObserver()
-        let settings = testSettings(offsets: [2], rate: 40)
+        // Offsets of 30 s: the interviews start long after the ~7 s the backlog takes at this rate.
+        let settings = testSettings(offsets: [30], grace: .seconds(60), rate: 40)
         let sender = TelegramClient(apiURL: fake.url, token: "1:tok")
         let second = harness.otherDatabase(maxConnections: 10)
         let services =
             try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
             + (try Harness.worker(database: second, sender: sender, settings: settings, observer: observer))
         try await withServices(services) {
-            let base = Date().addingTimeInterval(4).wholeMilliseconds
+            let base = Date().addingTimeInterval(32).wholeMilliseconds
             try await harness.execute(
                 """
                 INSERT INTO slots (recruiter_id, city_id, starts_at, duration_minutes, status, candidate_telegram_id)
@@ -173,7 +181,7 @@ struct ReminderDispatchTests {
             #expect(at.count == 2)
             if at.count == 2 { #expect(at[1] - at[0] >= 1, "chat \(chat): \(at[1] - at[0]) s apart") }
         }
-        #expect(observer.count("2s", "sent") == 200)
+        #expect(observer.count("30s", "sent") == 200)
         #expect(try await harness.count("SELECT count(*)::int8 AS n FROM reminders WHERE state = 'sent'") == 200)
     }
 

@@ -63,7 +63,7 @@ struct ReminderDomainTests {
 
     @Test func everyPlaceholderRendersAndUnknownOnesFail() throws {
         // 2027-03-01 09:30 UTC = 10:30 in Berlin (CET), a Monday.
-        let startsAt = Date(timeIntervalSince1970: 1_804_152_600)
+        let startsAt = try #require(ISO8601DateFormatter().date(from: "2027-03-01T09:30:00Z"))
         let text = try MessageTemplateRenderer.render(
             "{candidate_name}|{date}|{weekday}|{time}|{city}|{recruiter}|{address}|{link}|{duration}|{ }|{}|{x",
             values: Self.values(zone: "Europe/Berlin", startsAt: startsAt), locale: nil)

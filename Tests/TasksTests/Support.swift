@@ -7,6 +7,7 @@ import PostgresClient
 import ServiceLifecycle
 import Synchronization
 import TestSupport
+import Testing
 
 @testable import Tasks
 
@@ -20,7 +21,12 @@ let testLogger: Logger = {
 
 /// Counts what the tasks report, per outcome (the Prometheus adapter is tested on its own).
 final class RecordingObserver: SlotTasksObserver {
-    private let state = Mutex<(outcomes: [String: Int], lags: [Double], requests: [String: Int], transitions: [String: Int], statuses: [SlotStatus: Int])>(([:], [], [:], [:], [:]))
+    private let state = Mutex<
+        (
+            outcomes: [String: Int], lags: [Double], requests: [String: Int], transitions: [String: Int],
+            statuses: [SlotStatus: Int]
+        )
+    >(([:], [], [:], [:], [:]))
 
     func prepare(offsets: [ReminderOffset]) {}
     func reminderFinished(offset: ReminderOffset, outcome: ReminderOutcome) {
@@ -44,7 +50,9 @@ final class RecordingObserver: SlotTasksObserver {
     }
 
     /// How often `offset` ended with `outcome` (`sent`, `skipped:late`, `failed:unreachable`, …).
-    func count(_ offset: String, _ outcome: String) -> Int { state.withLock { $0.outcomes["\(offset) \(outcome)"] ?? 0 } }
+    func count(_ offset: String, _ outcome: String) -> Int {
+        state.withLock { $0.outcomes["\(offset) \(outcome)"] ?? 0 }
+    }
     var lags: [Double] { state.withLock { $0.lags } }
     func requests(_ key: String) -> Int { state.withLock { $0.requests[key] ?? 0 } }
     func transitions(_ key: String) -> Int { state.withLock { $0.transitions[key] ?? 0 } }
@@ -73,7 +81,8 @@ struct Harness {
     /// Another `Database` (own pool) on the same database, as another worker process has.
     func otherDatabase(maxConnections: Int = 8) -> Database {
         Database(
-            pool: PostgresPool(configuration: database.pool.configuration, options: .init(maxConnections: maxConnections)),
+            pool: PostgresPool(
+                configuration: database.pool.configuration, options: .init(maxConnections: maxConnections)),
             logger: testLogger)
     }
 
@@ -167,17 +176,20 @@ func withServices<T: Sendable>(_ services: [any Service], _ body: () async throw
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+/// Polls `condition` until it holds or `timeout` passes; records an issue (at the caller) when it never held.
 @discardableResult
 func eventually(
-    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(20),
+    sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: interval)
     }
-    return try await condition()
+    if try await condition() { return true }
+    Issue.record("condition did not hold within \(timeout)", sourceLocation: sourceLocation)
+    return false
 }
 
 /// A job context for calling a handler directly.
