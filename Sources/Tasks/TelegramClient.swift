@@ -89,9 +89,11 @@ public struct TelegramClient: MessageSender {
         self.timeout = timeout
         self.observe = observe
         let configuration = URLSessionConfiguration.ephemeral
-        let seconds = max(0.001, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
-        configuration.timeoutIntervalForRequest = seconds
-        configuration.timeoutIntervalForResource = seconds
+        // A safety net only: on Linux these go to libcurl in whole seconds (a fraction becomes an immediate
+        // timeout), so they are set a second above `timeout`; the timer in `perform` enforces `timeout` itself.
+        let seconds = (Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18).rounded(.up)
+        configuration.timeoutIntervalForRequest = seconds + 1
+        configuration.timeoutIntervalForResource = seconds + 1
         configuration.httpMaximumConnectionsPerHost = 8
         self.session = URLSession(configuration: configuration)
     }
