@@ -140,6 +140,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["PostgresClient", "Persistence", "Schema"],
             path: "Tests/TestSupport",
+            exclude: ["fake_telegram.py"],
             swiftSettings: swiftSettings
         ),
 
@@ -176,8 +177,7 @@ let package = Package(
                 "Tasks", "Repositories", "Domain", "JobQueue", "Persistence", "PostgresClient", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            exclude: ["fake_telegram.py"]
+            ]
         ),
         .testTarget(
             name: "SlotWorkerCLITests",

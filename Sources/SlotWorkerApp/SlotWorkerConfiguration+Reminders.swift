@@ -16,16 +16,17 @@ extension SlotWorkerConfiguration {
         settings.horizon = try reader.duration("reminders.planner_horizon", default: settings.horizon)
         settings.plannerPeriod = try reader.duration("reminders.planner_period", default: settings.plannerPeriod)
         guard settings.plannerPeriod >= .seconds(1), settings.plannerPeriod.components.attoseconds == 0 else {
+            let text = try reader.string("reminders.planner_period") ?? ""
             throw Invalid(
-                key: "reminders.planner_period",
-                reason: "\(settings.plannerPeriod) must be a whole number of seconds, at least 1s")
+                key: "reminders.planner_period", reason: "\"\(text)\" must be a whole number of seconds, at least 1s")
         }
         guard settings.horizon >= settings.plannerPeriod * 2 else {
+            let text = try reader.string("reminders.planner_horizon") ?? "1h"
+            let period = DurationText.format(seconds: Int(settings.plannerPeriod.components.seconds))
             throw Invalid(
                 key: "reminders.planner_horizon",
-                reason:
-                    "\(settings.horizon) must be at least twice reminders.planner_period (\(settings.plannerPeriod)), "
-                    + "so every reminder is planned before it falls due")
+                reason: "\"\(text)\" must be at least twice reminders.planner_period (\(period)), so every reminder "
+                    + "is planned before it falls due")
         }
         if let text = try reader.string("telegram.max_messages_per_second") {
             guard let rate = Double(text.trimmingCharacters(in: .whitespaces)), rate > 0, rate <= 100_000 else {
@@ -39,7 +40,9 @@ extension SlotWorkerConfiguration {
         reminders = settings
         telegramTimeout = try reader.duration("telegram.timeout", default: telegramTimeout)
         guard telegramTimeout >= .milliseconds(100) else {
-            throw Invalid(key: "telegram.timeout", reason: "\(telegramTimeout) is shorter than 100ms")
+            throw Invalid(
+                key: "telegram.timeout",
+                reason: "\"\(try reader.string("telegram.timeout") ?? "")\" is shorter than 100ms")
         }
         slotStatsInterval = .seconds(try reader.int("tasks.slot_stats_every_seconds", default: 30, range: 1...86_400))
     }

@@ -18,13 +18,16 @@ struct SlotExpiryTests {
             let id = try await harness.insertSlot(
                 startsAt: future.addingTimeInterval(Double(index) * 60), candidate: 300 + Int64(index),
                 status: "RESERVED")
-            try await harness.execute("UPDATE slots SET reserved_until = now() - interval '1 minute' WHERE id = $1", [id])
+            try await harness.execute(
+                "UPDATE slots SET reserved_until = now() - interval '1 minute' WHERE id = $1", [id])
         }
         let past = Date().addingTimeInterval(-600)
         for index in 0..<5 {
-            try await harness.insertSlot(startsAt: past.addingTimeInterval(Double(index)), candidate: nil, status: "FREE")
+            try await harness.insertSlot(
+                startsAt: past.addingTimeInterval(Double(index)), candidate: nil, status: "FREE")
         }
-        let expiry = SlotExpiry(database: harness.database, settings: testSettings(), observer: observer, now: { Date() })
+        let expiry = SlotExpiry(
+            database: harness.database, settings: testSettings(), observer: observer, now: { Date() })
         try await expiry.releaseLapsed(batch: SlotTasks.Batch(limit: 3), logger: testLogger)
         try await expiry.expirePast(batch: SlotTasks.Batch(limit: 2), logger: testLogger)
         #expect(try await harness.count("SELECT count(*)::int8 AS n FROM slots WHERE status = 'FREE'") == 7)
@@ -53,8 +56,10 @@ struct SlotExpiryTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for database in databases {
                 group.addTask {
-                    try await SlotExpiry(database: database, settings: testSettings(), observer: observer, now: { Date() })
-                        .expirePast(batch: SlotTasks.Batch(limit: 50), logger: testLogger)
+                    try await SlotExpiry(
+                        database: database, settings: testSettings(), observer: observer, now: { Date() }
+                    )
+                    .expirePast(batch: SlotTasks.Batch(limit: 50), logger: testLogger)
                 }
             }
             try await group.waitForAll()
@@ -82,7 +87,8 @@ struct SlotExpiryTests {
         }
         #expect(fake.requests(to: 444).first?.message.text?.contains("lapsed") == true)
         #expect(try await harness.reminders(slot: id) == [])
-        let sampler = SlotStatsSampler(database: harness.database, interval: .seconds(1), observer: observer, logger: testLogger)
+        let sampler = SlotStatsSampler(
+            database: harness.database, interval: .seconds(1), observer: observer, logger: testLogger)
         try await sampler.sample()
         #expect(observer.statuses[.free] == 1 && observer.statuses[.booked] == 0)
     }
