@@ -131,7 +131,8 @@ let package = Package(
             name: "SlotWorkerBench",
             dependencies: [
                 "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Monitoring", "HTTPServer",
-                "SlotWorkerApp",
+                "SlotWorkerApp", "Domain", "Tasks",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

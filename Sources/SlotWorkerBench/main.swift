@@ -25,6 +25,8 @@ case "queue-latency":
     try await QueueLatencyBench.latency(arguments, server: configuration)
 case "queue-delay":
     try await QueueLatencyBench.delay(arguments, server: configuration)
+case "reminders":
+    try await ReminderBench.run(arguments, server: configuration)
 default:
     FileHandle.standardError.write(Data("slot-worker-bench: unknown benchmark \"\(arguments.name)\"\n".utf8))
     exit(2)
