@@ -51,7 +51,7 @@ extension WorkerProcessTests {
                     try await connection.execute("BEGIN")
                     _ = try await connection.query(
                         "SELECT id FROM reminders WHERE slot_id = $1 FOR UPDATE", [slot])
-                    FileManager.default.createFile(atPath: gate.path, contents: Data())  // the fake answers now
+                    _ = FileManager.default.createFile(atPath: gate.path, contents: Data())  // the fake answers now
                     try await waitFor("the worker waits to record the answer", timeout: .seconds(30)) {
                         try await probe.int(
                             """

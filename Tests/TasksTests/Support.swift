@@ -159,6 +159,7 @@ func testSettings(
 }
 
 /// Runs `services` in a service group while `body` runs, then shuts the group down gracefully and waits for it.
+@discardableResult
 func withServices<T: Sendable>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
     let group = ServiceGroup(services: services, logger: testLogger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
