@@ -16,15 +16,15 @@ public struct ReminderJob: Codable, Sendable, Equatable {
 ///
 /// Never holds a transaction or a pooled connection across the Bot API call:
 /// 1. one short Unit of Work locks the reminder, reads its slot, decides (``ReminderDecision``), renders the
-///    template and records a skip or template error;
+///    template and records a skip, a template error, or `sending`;
 /// 2. one statement reserves the send instant in the shared rate limit; the task sleeps until it with no
 ///    connection;
-/// 3. one statement records `sending`;
-/// 4. the Bot API call;
-/// 5. one statement records `sent` (with the message id), a failure, or `planned` again for a retry.
+/// 3. the Bot API call;
+/// 4. one statement records `sent` (with the message id), a failure, or `planned` again for a retry.
 ///
-/// Delivery is at-least-once: a crash between 4 and 5 leaves the reminder `sending`; the job's lease lapses, the
-/// job is rescued and the message is sent again. It is never lost, and sent twice only in that window.
+/// Delivery is at-least-once: a crash between 3 and 4 leaves the reminder `sending`; the job's lease lapses, the
+/// job is rescued and the message is sent again. It is never lost, and sent twice only in that window (a crash
+/// before 3 leaves it `sending` too, and it is then sent once).
 struct ReminderSender {
     let database: Database
     let delivery: TelegramDelivery
@@ -74,6 +74,8 @@ struct ReminderSender {
                 )
                 switch rendered {
                 case .success(let text):
+                    try await uow.reminders.markSending(reminder.id, chatID: chatID).get()
+                    try await uow.commit()
                     return .send(chatID: chatID, text: text, offset: reminder.offset, dueAt: reminder.dueAt)
                 case .failure(let failure):
                     try await uow.reminders.finish(
@@ -96,7 +98,6 @@ struct ReminderSender {
         case .now: break
         case .later(let wait): return .snooze(wait)
         }
-        try await withReminders { try await $0.markSending(job.reminderID, chatID: chatID).get() }
 
         let messageID: Int64?
         do {

@@ -195,8 +195,12 @@ struct ReminderDispatchTests {
             try Harness.worker(
                 database: harness.database, sender: sender, settings: testSettings(offsets: [3]), observer: observer)
         ) {
-            try await Task.sleep(for: .milliseconds(500))  // the periodic run of this period is over
-            let start = Date().addingTimeInterval(4).wholeMilliseconds  // due in 1 s
+            // Once the planner LISTENs (the periodic run of this period is over by then), a booking due in 2 s.
+            try await eventually {
+                try await harness.count(
+                    "SELECT count(*)::int8 AS n FROM pg_stat_activity WHERE query = 'LISTEN \"slotworker_slots\"'") >= 1
+            }
+            let start = Date().addingTimeInterval(5).wholeMilliseconds
             try await harness.insertSlot(startsAt: start, candidate: 901)
             try await eventually { fake.requests(to: 901).count == 1 }
             let at = try #require(fake.requests(to: 901).first?.at)
