@@ -14,7 +14,7 @@ public enum RepositoryCatalog {
         CityTable.repositoryName: CityRepository.crudOperations + ["get_active", "get_for_recruiter"],
         SlotTable.repositoryName: SlotRepository.crudOperations + [
             "get_with_relations", "get_for_update", "add_many", "release_lapsed_reservations", "expire_past",
-            "upcoming_booked", "count_by_status",
+            "count_by_status",
         ],
         MessageTemplateTable.repositoryName: MessageTemplateRepository.crudOperations + ["find"],
         UserTable.repositoryName: UserRepository.crudOperations + ["get_by_telegram_id"],

@@ -108,29 +108,4 @@ extension Repository where Mapping == SlotTable {
             candidateTelegramID: try row.decode("candidate_telegram_id", as: Int64?.self)
         )
     }
-
-    /// BOOKED and CONFIRMED slots starting in `[from, to)`, with recruiter and city (for the reminder's text and
-    /// the city's time zone), ordered by start then id; at most `limit`.
-    ///
-    /// `.validation(field: "limit")` unless `limit > 0`.
-    public func upcomingBooked(from: Date, to: Date, limit: Int = 1000) async
-        -> Result<[SlotWithRelations], RepositoryError>
-    {
-        await run("upcoming_booked") { connection in
-            guard limit > 0 else { throw RepositoryError.validation(field: "limit", message: "limit must be positive") }
-            let rows = try await connection.query(
-                SlotTable.selectWithRelations
-                    + """
-
-                    WHERE s.status IN ('BOOKED', 'CONFIRMED') AND s.starts_at >= $1 AND s.starts_at < $2
-                    ORDER BY s.starts_at, s.id
-                    LIMIT $3
-                    """,
-                [from, to, limit],
-                prepared: true,
-                operation: "upcoming_booked"
-            )
-            return try rows.map(SlotTable.decodeWithRelations)
-        }
-    }
 }

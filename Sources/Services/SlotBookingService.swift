@@ -9,8 +9,8 @@ import Repositories
 /// Concurrency: the slot is read with `SELECT … FOR UPDATE`, so concurrent bookings of one slot queue on its row
 /// lock; the first commits, the others then see it RESERVED and fail with `.validation(field: "status")`.
 public struct SlotBookingService: Sendable {
-    /// Work to do inside the booking's Unit of Work after the slot changed, e.g. scheduling reminder jobs in the
-    /// same transaction. Receives the slot as stored. A `.failure` rolls the whole booking back and is returned.
+    /// Work to do inside the booking's Unit of Work after the slot changed, e.g. a side record in the same
+    /// transaction. Receives the slot as stored. A `.failure` rolls the whole booking back and is returned.
     public typealias Hook = @Sendable (UnitOfWork, Slot) async -> Result<Void, RepositoryError>
 
     public let database: Database
@@ -20,8 +20,8 @@ public struct SlotBookingService: Sendable {
 
     /// - Parameters:
     ///   - afterReserve: runs after a slot was reserved (``book(slotID:candidateTelegramID:reservationTTL:)``).
-    ///   - afterConfirm: runs after a reservation was confirmed (``confirm(slotID:candidateTelegramID:)``) — the
-    ///     natural place to schedule the 24h/2h reminders.
+    ///   - afterConfirm: runs after a reservation was confirmed (``confirm(slotID:candidateTelegramID:)``).
+    ///     Reminders need no hook: the worker derives them from the `slots` table, however a booking was written.
     ///   - now: the clock; tests pass a fixed one.
     public init(
         database: Database,

@@ -47,7 +47,6 @@ func callEveryOperation(_ uow: UnitOfWork) async -> [(String, RepositoryError?)]
         ("slots.count_by_status", await uow.slots.countByStatus().failure),
         ("slots.release_lapsed_reservations", await uow.slots.releaseLapsedReservations(now: base, limit: 5).failure),
         ("slots.expire_past", await uow.slots.expirePast(now: base, limit: 5).failure),
-        ("slots.upcoming_booked", await uow.slots.upcomingBooked(from: base, to: at(minutes: 60)).failure),
         ("message_templates.get", await uow.templates.get(1).failure),
         ("message_templates.get_all", await uow.templates.getAll().failure),
         ("message_templates.add", await uow.templates.add(MessageTemplate(key: "k", body: "b")).failure),

@@ -102,42 +102,4 @@ struct SlotTaskQueryTests {
             #expect(negative.failure?.validationField == "limit")
         }
     }
-
-    @Test func upcomingBookedReturnsBookedAndConfirmedInTheWindowWithRelations() async throws {
-        try await withDatabase { database throws in
-            let (anna, moscow) = try await database.seedRecruiterAndCity()
-            let (boris, omsk) = try await database.seedRecruiterAndCity(
-                recruiter: "Boris", city: "Omsk", timeZone: "Asia/Omsk")
-            let slots = try await database.seedSlots([
-                heldSlot(anna, moscow, minutes: 120, status: .confirmed, candidate: 1),
-                heldSlot(boris, omsk, minutes: 60, status: .booked, candidate: 2),
-                heldSlot(anna, moscow, minutes: 0, status: .booked, candidate: 3),
-                heldSlot(anna, moscow, minutes: 1440, status: .booked, candidate: 4),
-                heldSlot(boris, omsk, minutes: 90, status: .reserved, candidate: 5, reservedMinutes: 30),
-                freeSlot(anna, moscow, minutes: 30),
-                heldSlot(boris, omsk, minutes: -1, status: .booked, candidate: 6),
-            ])
-
-            let window = try await database.read { uow throws in
-                try await uow.slots.upcomingBooked(from: base, to: at(minutes: 1440)).get()
-            }
-            #expect(window.map(\.slot.id!) == [slots[2].id!, slots[1].id!, slots[0].id!])
-            #expect(window[1] == SlotWithRelations(slot: slots[1], recruiter: boris, city: omsk))
-            #expect(window[2].recruiter == anna)
-            #expect(window[2].city == moscow)
-
-            let limited = try await database.read { uow throws in
-                try await uow.slots.upcomingBooked(from: base, to: at(minutes: 1440), limit: 2).get()
-            }
-            #expect(limited.map(\.slot.id!) == [slots[2].id!, slots[1].id!])
-            let empty = try await database.read { uow throws in
-                try await uow.slots.upcomingBooked(from: at(minutes: 2000), to: at(minutes: 3000)).get()
-            }
-            #expect(empty == [])
-            let zero = try await database.read { uow throws in
-                await uow.slots.upcomingBooked(from: base, to: at(minutes: 10), limit: 0)
-            }
-            #expect(zero.failure?.validationField == "limit")
-        }
-    }
 }
