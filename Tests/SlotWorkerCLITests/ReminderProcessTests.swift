@@ -88,6 +88,69 @@ extension WorkerProcessTests {
             await probe.close()
         }
 
+        /// The domain metrics as Prometheus scrapes them: every label set of the configured offsets starts at 0,
+        /// and a sent reminder, an unreachable candidate and an expired slot move theirs.
+        @Test func remindersTelegramAndSlotMetricsAreExposed() async throws {
+            let configuration = try await TestDatabase.create()
+            let url = try TestDatabase.url(database: configuration.database!)
+            let probe = Probe(configuration)
+            let fake = try FakeTelegram(rules: [403: ["403"]])
+            let environment = [
+                "SLOT_WORKER_REMINDERS_OFFSETS": "5s",
+                "SLOT_WORKER_TELEGRAM_BOT_TOKEN": "123:SECRET",
+                "SLOT_WORKER_TELEGRAM_API_URL": fake.url.absoluteString,
+                "SLOT_WORKER_TASKS_SLOT_STATS_EVERY_SECONDS": "1",
+            ]
+            let slot = try await Self.seedBooking(probe, candidate: 1, startsIn: 7)
+            _ = try await probe.query(
+                """
+                INSERT INTO slots (recruiter_id, city_id, starts_at, duration_minutes, status, candidate_telegram_id)
+                SELECT recruiter_id, city_id, starts_at + interval '1 second', 30, 'BOOKED', 403 FROM slots WHERE id = $1
+                UNION ALL
+                SELECT recruiter_id, city_id, now() - interval '1 hour', 30, 'FREE', NULL FROM slots WHERE id = $1
+                """, [slot])
+            try await WorkerScope.with { scope in
+                let worker = try await scope.startWorker(databaseURL: url, environment: environment)
+                func value(_ metric: String, _ labels: [String: String]) async throws -> Double? {
+                    let text = try await worker.get("/metrics").body
+                    return samples(of: metric, in: text).first { sample in
+                        labels.allSatisfy { sample.0[$0.key] == $0.value }
+                    }?.1
+                }
+                #expect(
+                    try await value("slotworker_reminders_skipped_total", ["offset": "5s", "reason": "moved"]) == 0)
+                #expect(
+                    try await value("slotworker_reminders_failed_total", ["offset": "5s", "class": "timeout"]) == 0)
+                #expect(try await value("slotworker_telegram_requests_total", ["code": "429"]) == 0)
+                try await waitFor("both reminders finished", timeout: .seconds(30), every: .milliseconds(200)) {
+                    let sent = try await value("slotworker_reminders_sent_total", ["offset": "5s"])
+                    let failed = try await value(
+                        "slotworker_reminders_failed_total", ["offset": "5s", "class": "unreachable"])
+                    return sent == 1 && failed == 1
+                }
+                #expect(try await value("slotworker_reminder_lag_seconds_count", ["offset": "5s"]) == 1)
+                #expect(
+                    try await value("slotworker_telegram_requests_total", ["code": "200", "method": "sendMessage"]) == 1
+                )
+                #expect(try await value("slotworker_telegram_requests_total", ["code": "403"]) == 1)
+                #expect(
+                    try await value("slotworker_telegram_request_duration_seconds_count", ["method": "sendMessage"])
+                        == 2)
+                #expect(
+                    try await value(
+                        "slotworker_slot_transitions_total", ["from": "FREE", "to": "EXPIRED", "reason": "past"])
+                        == 1)
+                try await waitFor("slots sampled", timeout: .seconds(10)) {
+                    let booked = try await value("slotworker_slots", ["status": "BOOKED"])
+                    let expired = try await value("slotworker_slots", ["status": "EXPIRED"])
+                    return booked == 2 && expired == 1
+                }
+                let output = try await worker.terminate()
+                #expect(!output.stderr.contains("SECRET"))
+            }
+            await probe.close()
+        }
+
         @Test func templatesCheckListsBrokenTemplatesAndExitsNonZero() async throws {
             let configuration = try await TestDatabase.create()
             let url = try TestDatabase.url(database: configuration.database!)
