@@ -122,6 +122,34 @@ extension Repository where Mapping == ReminderTable {
         }
     }
 
+    /// Reminders still to send (`planned` or `sending`) that fall due before `now + horizon` and are at most `grace`
+    /// past due, by due time: the planner's repair pass enqueues their jobs again (a job lost to an operator's
+    /// cancel or to handler timeouts would otherwise leave them unsent). One range scan of `reminders_open_idx`.
+    public func open(now: Date, horizon: Duration, grace: Duration) async -> Result<[PlannedReminder], RepositoryError>
+    {
+        await run("open") { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, offset_seconds, due_at, state FROM reminders
+                WHERE state IN ('planned', 'sending')
+                  AND due_at < $1 + $2 * interval '1 millisecond' AND due_at >= $1 - $3 * interval '1 millisecond'
+                ORDER BY due_at, id
+                """,
+                [now, horizon.milliseconds, grace.milliseconds],
+                prepared: true,
+                operation: "open"
+            )
+            return try rows.map { row in
+                PlannedReminder(
+                    id: try row.decode("id", as: Int64.self),
+                    offset: ReminderOffset(seconds: max(1, try row.decode("offset_seconds", as: Int.self))),
+                    dueAt: try row.decode("due_at", as: Date.self),
+                    state: .planned
+                )
+            }
+        }
+    }
+
     /// The reminder, locked until the Unit of Work ends, with its slot, city, recruiter, candidate and whether the
     /// candidate is unreachable; `.notFound` when no reminder has this id.
     public func loadForSend(_ id: Int64) async -> Result<ReminderSendContext, RepositoryError> {

@@ -19,7 +19,7 @@ public enum RepositoryCatalog {
         MessageTemplateTable.repositoryName: MessageTemplateRepository.crudOperations + ["find"],
         UserTable.repositoryName: UserRepository.crudOperations + ["get_by_telegram_id"],
         ReminderTable.repositoryName: ReminderRepository.crudOperations + [
-            "plan", "load_for_send", "mark_sending", "mark_sent", "finish", "mark_retrying", "mark_unreachable",
+            "plan", "open", "load_for_send", "mark_sending", "mark_sent", "finish", "mark_retrying", "mark_unreachable",
             "is_unreachable",
         ],
         SlotEventTable.repositoryName: SlotEventRepository.crudOperations + ["get_for_slot"],

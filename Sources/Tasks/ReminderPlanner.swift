@@ -13,7 +13,8 @@ import ServiceLifecycle
 /// ``plan()`` inserts the reminders falling due within the horizon (``ReminderRepository/plan``) and, in the same
 /// Unit of Work, a delayed `reminders.send` job for each (`run_at` = due, unique key `reminder:<id>`). It is
 /// idempotent: the reminders' identity (slot, offset, start) makes a second planner insert nothing. It runs
-/// - once per ``ReminderSettings/plannerPeriod`` across all workers, as the periodic job `reminders.plan`;
+/// - once per ``ReminderSettings/plannerPeriod`` across all workers, as the periodic job `reminders.plan`, which
+///   also re-enqueues the jobs of open reminders whose job was lost (``plan(repair:)``);
 /// - at once in every worker when `slots` changes: a statement-level trigger NOTIFYs `slotworker_slots`, and
 ///   ``ReminderPlanner/WakeUps`` (a service) listens and plans, coalescing bursts.
 public struct ReminderPlanner: Sendable {
@@ -44,14 +45,23 @@ public struct ReminderPlanner: Sendable {
     }
 
     /// Plans in one Unit of Work; throws database errors.
+    ///
+    /// - Parameter repair: also enqueue the jobs of open reminders planned earlier (deduplicated by their unique
+    ///   keys, so only lost jobs are created again). The periodic run repairs; wake-ups only plan.
     @discardableResult
-    public func plan() async throws -> Outcome {
+    public func plan(repair: Bool = false) async throws -> Outcome {
         let instant = now()
         let inserted = try await database.withUnitOfWork { uow in
             let rows = try await uow.reminders.plan(
                 offsets: settings.offsets, now: instant, horizon: settings.horizon, grace: settings.grace
             ).get()
-            let jobs = try rows.filter { $0.state == .planned }.map { row in
+            var due = rows.filter { $0.state == .planned }
+            if repair {
+                let known = Set(due.map(\.id))
+                due += try await uow.reminders.open(now: instant, horizon: settings.horizon, grace: settings.grace)
+                    .get().filter { !known.contains($0.id) }
+            }
+            let jobs = try due.map { row in
                 try NewJob(
                     SlotTasks.sendReminder,
                     payload: ReminderJob(reminderID: row.id),
@@ -60,10 +70,8 @@ public struct ReminderPlanner: Sendable {
                 )
             }
             for start in stride(from: 0, to: jobs.count, by: JobQueueClient.maxStatementSize) {
-                _ = try await uow.jobs.enqueue(
-                    Array(jobs[start..<min(start + JobQueueClient.maxStatementSize, jobs.count)])
-                )
-                .get()
+                let chunk = Array(jobs[start..<min(start + JobQueueClient.maxStatementSize, jobs.count)])
+                _ = try await uow.jobs.enqueue(chunk).get()
             }
             try await uow.commit()
             return rows

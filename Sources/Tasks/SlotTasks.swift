@@ -76,7 +76,7 @@ public enum SlotTasks {
             return .success
         }
         registry.register(planReminders, timeout: .seconds(120)) { _, _ in
-            try await planner.plan()
+            try await planner.plan(repair: true)
             _ = try await database.withSession { context in
                 try await TelegramLimitRepository(context: context).pruneChats(olderThan: .seconds(3600)).get()
             }

@@ -76,6 +76,7 @@ func callEveryOperation(_ uow: UnitOfWork) async -> [(String, RepositoryError?)]
                 offsets: [ReminderOffset(seconds: 60)], now: base, horizon: .seconds(60), grace: .seconds(60)
             ).failure
         ),
+        ("reminders.open", await uow.reminders.open(now: base, horizon: .seconds(60), grace: .seconds(60)).failure),
         ("reminders.load_for_send", await uow.reminders.loadForSend(1).failure),
         ("reminders.mark_sending", await uow.reminders.markSending(1, chatID: 1).failure),
         ("reminders.mark_sent", await uow.reminders.markSent(1, messageID: 1, at: base).failure),

@@ -227,6 +227,26 @@ struct ReminderSendTests {
             missingTexts.contains { $0.key == "reminder.2h" && $0.city == "Berlin" && $0.message.hasPrefix("missing") })
     }
 
+    @Test func thePeriodicRunReEnqueuesTheJobOfAReminderWhoseJobWasLost() async throws {
+        let harness = try await Harness.make()
+        let settings = testSettings(offsets: [60], horizon: .seconds(120))
+        let start = Date().addingTimeInterval(3600).wholeMilliseconds
+        try await harness.insertSlot(startsAt: start, candidate: 31)
+        let planner = ReminderPlanner(
+            database: harness.database, settings: settings, now: { start.addingTimeInterval(-90) })
+        #expect(try await planner.plan().planned == 1)
+        let jobs = "SELECT count(*)::int8 AS n FROM jobs WHERE kind = 'reminders.send' AND state = 'scheduled'"
+        #expect(try await harness.count(jobs) == 1)
+        try await harness.execute(
+            "UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE kind = 'reminders.send'")
+        #expect(try await planner.plan().planned == 0)  // a wake-up plans, it does not repair
+        #expect(try await harness.count(jobs) == 0)
+        #expect(try await planner.plan(repair: true).planned == 0)
+        #expect(try await harness.count(jobs) == 1)
+        #expect(try await planner.plan(repair: true).planned == 0)
+        #expect(try await harness.count(jobs) == 1)  // deduplicated by the unique key
+    }
+
     @Test func interviewsAcrossThe2027SpringChangeShowTheirLocalTime() async throws {
         let harness = try await Harness.make(city: "New York", zone: "America/New_York")
         let berlin = try await harness.database.pool.query(
