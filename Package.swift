@@ -1,9 +1,18 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// Every Swift target (tests too): imports are internal unless written `public import`, and a file sees only the
+// members of modules it imports itself. scripts/test also builds with
+// `--explicit-target-dependency-import-check error`, so every import is a declared dependency.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
+
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "SlotWorker",
@@ -35,16 +44,22 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
 
+        // The graph reads top-down (README, "Layout"): executables → SlotWorkerApp → MonitoringAdapters, Tasks,
+        // Services → JobQueue, Repositories → Persistence → PostgresClient. Monitoring and HTTPServer are leaves that
+        // only MonitoringAdapters and the app connect to the rest. Lower modules own small observer protocols
+        // (PostgresPoolObserver, RepositoryObserver, JobQueueObserver) and never import Prometheus, Monitoring or
+        // HTTPServer.
+
         // PostgreSQL client over libpq: connections, pool, typed rows, LISTEN/NOTIFY.
         .target(
             name: "PostgresClient",
-            dependencies: ["CLibPQ", "CEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CLibPQ", "CEpoll", logging],
             swiftSettings: swiftSettings
         ),
         // Persistence core: Result helpers, RepositoryError, generic repository, Unit of Work, migrator.
         .target(
             name: "Persistence",
-            dependencies: ["PostgresClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PostgresClient", logging],
             swiftSettings: swiftSettings
         ),
         // Domain: plain value types of the recruiting backend.
@@ -57,132 +72,136 @@ let package = Package(
             dependencies: ["Persistence", "Domain", "PostgresClient"],
             swiftSettings: swiftSettings
         ),
-        // Monitoring: the Prometheus registry, metric definitions, process metrics, health state, endpoints.
+        // Monitoring (a leaf): the Prometheus registry, histograms, process metrics, build info and health state.
         .target(
             name: "Monitoring",
-            dependencies: [
-                "PostgresClient", "Persistence", "HTTPServer",
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: [prometheus, logging],
             swiftSettings: swiftSettings
         ),
-        // HTTPServer: a small libmicrohttpd server run as a service.
+        // HTTPServer (a leaf): a small libmicrohttpd server run as a service.
         .target(
             name: "HTTPServer",
-            dependencies: [
-                "CMicroHTTPD",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["CMicroHTTPD", logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
-        // JobQueue: the PostgreSQL-backed job queue, its runner, rescuer, scheduler and pruner.
+        // JobQueue: the PostgreSQL-backed job queue, its runner, rescuer, scheduler and pruner; reports through
+        // JobQueueObserver only.
         .target(
             name: "JobQueue",
-            dependencies: [
-                "PostgresClient", "Persistence", "Monitoring",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["PostgresClient", "Persistence", logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // Services: the application's use cases (book a slot, create a recruiter, ...) in one unit of work each.
         .target(
             name: "Services",
-            dependencies: ["Persistence", "Repositories", "Domain", "JobQueue"],
+            dependencies: ["Persistence", "Repositories", "Domain"],
             swiftSettings: swiftSettings
         ),
         // Tasks: job handlers of the domain (release lapsed reservations, expire slots, send reminders).
         .target(
             name: "Tasks",
             dependencies: [
-                "PostgresClient", "Persistence", "Repositories", "Domain", "JobQueue",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "PostgresClient", "Persistence", "Repositories", "Domain", "JobQueue", logging, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
-        // SlotWorkerApp: configuration and the wiring of services for the executable.
+        // MonitoringAdapters (the top adapter layer): the observers of pool, repositories and job queue as
+        // Prometheus metrics, the job queue's health mapping, HTTP request metrics and the monitoring endpoints.
+        .target(
+            name: "MonitoringAdapters",
+            dependencies: [
+                "Monitoring", "HTTPServer", "JobQueue", "Persistence", "PostgresClient", "Domain", "Tasks", prometheus,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SlotWorkerApp: configuration, logging and metrics bootstrap, and the wiring of services for the executable.
         .target(
             name: "SlotWorkerApp",
             dependencies: [
-                "PostgresClient", "Persistence", "Schema", "Domain", "Repositories", "JobQueue", "Services", "Tasks",
-                "Monitoring", "HTTPServer",
-                .product(name: "Logging", package: "swift-log"),
+                "PostgresClient", "Persistence", "Domain", "Schema", "Repositories", "JobQueue", "Services", "Tasks",
+                "Monitoring", "MonitoringAdapters", "HTTPServer", logging, serviceLifecycle,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The `slot-worker` executable: parses arguments only, then hands over to SlotWorkerApp.
         .executableTarget(
             name: "SlotWorkerCLI",
             dependencies: [
-                "SlotWorkerApp", "Monitoring",
-                .product(name: "Metrics", package: "swift-metrics"),
+                "SlotWorkerApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
+        // `slot-worker-bench`, run by scripts/bench.
         .executableTarget(
             name: "SlotWorkerBench",
             dependencies: [
-                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Monitoring", "HTTPServer",
-                "SlotWorkerApp", "Domain", "Tasks",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "PostgresClient", "Persistence", "Schema", "JobQueue", "Monitoring", "MonitoringAdapters",
+                "HTTPServer", "Domain", "Tasks", logging, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
         // Shared helpers for tests that need a real PostgreSQL (DATABASE_URL from scripts/test).
         .target(
             name: "TestSupport",
-            dependencies: ["PostgresClient", "Persistence", "Schema"],
+            dependencies: ["PostgresClient", "Persistence", "Schema", logging],
             path: "Tests/TestSupport",
             exclude: ["fake_telegram.py"],
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(
+            name: "PostgresClientTests",
+            dependencies: ["PostgresClient", "TestSupport", logging],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PersistenceTests",
-            dependencies: ["Persistence", "Schema", "Domain", "Repositories", "Services", "TestSupport"]
+            dependencies: [
+                "Persistence", "PostgresClient", "Schema", "Domain", "Repositories", "Services", "TestSupport", logging,
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MonitoringTests",
             dependencies: [
-                "Monitoring", "HTTPServer", "Persistence", "PostgresClient", "Repositories", "Domain", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                "Monitoring", "MonitoringAdapters", "HTTPServer", "Persistence", "PostgresClient", "Repositories",
+                "Domain", "TestSupport", logging, prometheus,
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: [
-                "HTTPServer",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "HTTPServer", logging, serviceLifecycle,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "JobQueueTests",
-            dependencies: ["JobQueue", "Persistence", "Monitoring", "Schema", "TestSupport"]
+            dependencies: [
+                "JobQueue", "Persistence", "PostgresClient", "Monitoring", "MonitoringAdapters", "TestSupport", logging,
+                serviceLifecycle,
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TasksTests",
             dependencies: [
                 "Tasks", "Repositories", "Domain", "JobQueue", "Persistence", "PostgresClient", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                logging, serviceLifecycle,
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SlotWorkerCLITests",
-            dependencies: ["TestSupport", "PostgresClient"]
+            dependencies: ["TestSupport", "PostgresClient"],
+            swiftSettings: swiftSettings
         ),
     ]
 )

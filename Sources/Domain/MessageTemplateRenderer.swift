@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Renders message templates: `{name}` placeholders (letters, digits, `_`) are replaced by values; any other
 /// brace is literal text. An unknown name is an error, never sent to a candidate verbatim.

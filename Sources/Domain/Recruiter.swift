@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A recruiter who publishes interview slots.
 public struct Recruiter: Sendable, Hashable, Codable {

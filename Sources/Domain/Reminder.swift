@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One reminder of one slot: identified by (slot, offset, the start instant it was planned for), so a slot that
 /// moves gets new reminders and the old ones end skipped (`moved`). Rows are created by the planner from `slots`.

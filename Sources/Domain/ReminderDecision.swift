@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What a `reminders.send` attempt does with its reminder, decided from the rows alone (no I/O).
 public enum ReminderDecision: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An interview slot a recruiter published in a city.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One entry of a slot's event log: the side record a status change writes in the same transaction, for
 /// notifications and audit (the guide's "create a notification" step of booking).

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A candidate known to the Telegram bot.
 public struct User: Sendable, Hashable, Codable {

@@ -1,6 +1,6 @@
 import CMicroHTTPD
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)

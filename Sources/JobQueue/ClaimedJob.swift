@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PostgresClient
 
 /// A job a worker claimed: its row as of the claim, with the attempt that the claim started.

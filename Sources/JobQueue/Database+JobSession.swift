@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 extension Database {
     /// Runs job-queue statements on a pooled connection in autocommit mode (one round trip per statement, no

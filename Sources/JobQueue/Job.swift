@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// One row of `jobs`, as stored.
 public struct Job: Sendable, Equatable {

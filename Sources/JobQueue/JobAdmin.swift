@@ -1,5 +1,5 @@
 import Foundation
-import Persistence
+public import Persistence
 
 /// Operator functions behind the CLI: status, inspect, retry, cancel, and bulk enqueue from JSON lines.
 public struct JobAdmin: Sendable {

@@ -19,7 +19,7 @@ final class JobCompleter: Sendable {
 
     private let database: Database
     private let configuration: JobRunnerConfiguration
-    private let health: JobQueueHealth
+    private let observer: any JobQueueObserver
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeup = Wakeup()
@@ -29,12 +29,12 @@ final class JobCompleter: Sendable {
     init(
         database: Database,
         configuration: JobRunnerConfiguration,
-        health: JobQueueHealth,
+        observer: any JobQueueObserver,
         logger: Logger
     ) {
         self.database = database
         self.configuration = configuration
-        self.health = health
+        self.observer = observer
         self.logger = logger
     }
 
@@ -116,7 +116,7 @@ final class JobCompleter: Sendable {
                     state.flushing = []
                 }
                 failures += 1
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if failures == 1 {
                     logger.error(
                         "cannot write job completions; retrying",

@@ -1,5 +1,5 @@
-import Foundation
-import Logging
+public import Foundation
+public import Logging
 
 /// What a handler knows about the attempt it runs.
 public struct JobContext: Sendable {

@@ -6,20 +6,20 @@ import Foundation
 /// own transaction, so it is delivered only if the jobs commit:
 /// `{"queue":"default","available":120,"scheduled":0}`. An operator cancelling a running job sends
 /// `{"cancel":42}` so the worker running it stops the handler at once.
-public struct JobNotification: Sendable, Equatable, Codable {
+package struct JobNotification: Sendable, Equatable, Codable {
     /// The LISTEN/NOTIFY channel of the job queue.
-    public static let channel = "slotworker_jobs"
+    package static let channel = "slotworker_jobs"
 
     /// The queue whose jobs changed.
-    public var queue: String?
+    package var queue: String?
     /// Jobs that became ready.
-    public var available: Int?
+    package var available: Int?
     /// Jobs that were scheduled for later (runners re-arm their timers).
-    public var scheduled: Int?
+    package var scheduled: Int?
     /// A job that was cancelled while it may be running.
-    public var cancel: Int64?
+    package var cancel: Int64?
 
-    public init(queue: String? = nil, available: Int? = nil, scheduled: Int? = nil, cancel: Int64? = nil) {
+    package init(queue: String? = nil, available: Int? = nil, scheduled: Int? = nil, cancel: Int64? = nil) {
         self.queue = queue
         self.available = available
         self.scheduled = scheduled
@@ -27,7 +27,7 @@ public struct JobNotification: Sendable, Equatable, Codable {
     }
 
     /// Parses a payload; nil for text that is not a job-queue notification.
-    public init?(payload: String) {
+    package init?(payload: String) {
         guard let value = try? JSONDecoder().decode(JobNotification.self, from: Data(payload.utf8)) else {
             return nil
         }

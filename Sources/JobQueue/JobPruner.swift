@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Deletes finished jobs in batches: succeeded and cancelled jobs after ``completedRetention`` (default 24 h), dead
 /// jobs after ``deadRetention`` (default 7 days), and periodic-run records after the longer of the two.
@@ -27,7 +27,7 @@ public struct JobPruner: Service {
     public let interval: Duration
     public let batchSize: Int
     private let database: Database
-    private let health: JobQueueHealth
+    private let observer: any JobQueueObserver
     private let logger: Logger
 
     public init(
@@ -36,7 +36,7 @@ public struct JobPruner: Service {
         deadRetention: Duration = .seconds(7 * 24 * 3600),
         interval: Duration = .seconds(60),
         batchSize: Int = 1000,
-        health: JobQueueHealth = .none,
+        observer: any JobQueueObserver = NoopJobQueueObserver(),
         logger: Logger
     ) {
         self.database = database
@@ -44,7 +44,7 @@ public struct JobPruner: Service {
         self.deadRetention = deadRetention
         self.interval = interval
         self.batchSize = max(1, batchSize)
-        self.health = health
+        self.observer = observer
         self.logger = logger
     }
 
@@ -94,7 +94,7 @@ public struct JobPruner: Service {
     private func loop() async {
         while !Task.isCancelled {
             if case .failure(let error) = await pruneOnce(), !Task.isCancelled {
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 logger.error("cannot prune finished jobs; retrying next interval", metadata: ["error": "\(error)"])
             }
             do { try await Task.sleep(for: interval) } catch { return }

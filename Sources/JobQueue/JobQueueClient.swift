@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 /// Enqueues jobs outside a caller's Unit of Work (inside one, use `uow.jobs.enqueue(…)` so the job commits or rolls
 /// back with the caller's changes).

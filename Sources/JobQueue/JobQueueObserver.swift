@@ -1,6 +1,8 @@
-import Foundation
+public import Foundation
+public import Persistence
 
-/// Receives the job queue's events, for metrics. The one instrumentation seam of runner, rescuer and sampler.
+/// Receives the job queue's events, for metrics and health. The one instrumentation seam of runner, rescuer,
+/// scheduler, pruner and sampler.
 ///
 /// Kinds passed here are bounded: a registered kind, or ``JobRegistry/unknownKind``. Implementations must be cheap
 /// and must never block or throw (they run on the runner's hot path). Every method has an empty default.
@@ -23,6 +25,8 @@ public protocol JobQueueObserver: Sendable {
     func sampled(_ sample: QueueSample)
     /// A runner's claim round succeeded (idle or not) at `date`.
     func pollSucceeded(at date: Date)
+    /// A job-queue statement failed with a database error (the service logs it and retries).
+    func databaseFailed(_ error: RepositoryError)
 }
 
 extension JobQueueObserver {
@@ -35,6 +39,7 @@ extension JobQueueObserver {
     public func rescued(count: Int) {}
     public func sampled(_ sample: QueueSample) {}
     public func pollSucceeded(at date: Date) {}
+    public func databaseFailed(_ error: RepositoryError) {}
 }
 
 /// An observer that records nothing.

@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Everything a worker process runs for the job queue, built from one configuration: the runner, a rescuer
 /// matching its lease, the periodic scheduler, the pruner and the queue-stats sampler.
@@ -15,8 +15,8 @@ public struct JobQueueWorker: Sendable {
     public let sampler: QueueStatsSampler
 
     /// - Parameters:
-    ///   - observer: metrics (``PrometheusJobQueueMetrics``); shared by runner, rescuer and sampler.
-    ///   - health: poll progress and database errors of every part (``JobQueueHealth/reporting(to:databaseCheck:)``).
+    ///   - observer: the queue's events (metrics, poll progress and database errors of every part); shared by
+    ///     runner, rescuer, scheduler, pruner and sampler. Combine several with ``FanOutJobQueueObserver``.
     public init(
         database: Database,
         registry: JobRegistry,
@@ -27,7 +27,6 @@ public struct JobQueueWorker: Sendable {
         pruneInterval: Duration = .seconds(60),
         sampleInterval: Duration = .seconds(5),
         observer: any JobQueueObserver = NoopJobQueueObserver(),
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         runner = JobRunner(
@@ -35,7 +34,6 @@ public struct JobQueueWorker: Sendable {
             registry: registry,
             database: database,
             observer: observer,
-            health: health,
             logger: logger
         )
         rescuer = JobRescuer(
@@ -43,23 +41,21 @@ public struct JobQueueWorker: Sendable {
             runner: configuration,
             registry: registry,
             observer: observer,
-            health: health,
             logger: logger
         )
-        scheduler = PeriodicScheduler(jobs: periodicJobs, database: database, health: health, logger: logger)
+        scheduler = PeriodicScheduler(jobs: periodicJobs, database: database, observer: observer, logger: logger)
         pruner = JobPruner(
             database: database,
             completedRetention: completedRetention,
             deadRetention: deadRetention,
             interval: pruneInterval,
-            health: health,
+            observer: observer,
             logger: logger
         )
         sampler = QueueStatsSampler(
             database: database,
             interval: sampleInterval,
             observer: observer,
-            health: health,
             logger: logger
         )
     }

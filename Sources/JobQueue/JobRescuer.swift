@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Takes back running jobs whose lease lapsed (their worker crashed, stalled or lost the database): one
 /// `UPDATE … SKIP LOCKED` every ``interval`` (with ±20 % jitter), right away at start, and again at once while
@@ -16,7 +16,6 @@ public struct JobRescuer: Service {
     private let kindMaxAttempts: [String: Int]
     private let defaultMaxAttempts: Int
     private let observer: any JobQueueObserver
-    private let health: JobQueueHealth
     private let logger: Logger
 
     /// - Parameters:
@@ -30,7 +29,6 @@ public struct JobRescuer: Service {
         registry: JobRegistry = JobRegistry(),
         defaultMaxAttempts: Int = 20,
         observer: any JobQueueObserver = NoopJobQueueObserver(),
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         self.database = database
@@ -39,7 +37,6 @@ public struct JobRescuer: Service {
         self.kindMaxAttempts = registry.maxAttemptsByKind
         self.defaultMaxAttempts = defaultMaxAttempts
         self.observer = observer
-        self.health = health
         self.logger = logger
     }
 
@@ -49,7 +46,6 @@ public struct JobRescuer: Service {
         runner configuration: JobRunnerConfiguration,
         registry: JobRegistry,
         observer: any JobQueueObserver = NoopJobQueueObserver(),
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         self.init(
@@ -58,7 +54,6 @@ public struct JobRescuer: Service {
             registry: registry,
             defaultMaxAttempts: configuration.defaultMaxAttempts,
             observer: observer,
-            health: health,
             logger: logger
         )
     }
@@ -109,7 +104,7 @@ public struct JobRescuer: Service {
                 failing = false
             case .failure(let error):
                 if Task.isCancelled { return }
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if !failing { logger.error("cannot rescue expired jobs; retrying", metadata: ["error": "\(error)"]) }
                 failing = true
             }

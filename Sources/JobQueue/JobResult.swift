@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What a handler reports about its attempt.
 ///

@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Runs jobs of one queue: a swift-service-lifecycle `Service`.
 ///
@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// - **Completing**: finished attempts are written in batches, each guarded by this worker's lease on that attempt.
 /// - **Leases**: a heartbeat renews the leases of this runner's attempts every
 ///   ``JobRunnerConfiguration/heartbeatInterval``; a ``JobRescuer`` anywhere takes back jobs whose lease lapsed.
-/// - **Database outages**: every failure is logged, reported to ``JobQueueHealth/onDatabaseError`` and retried with
-///   backoff capped at ``JobRunnerConfiguration/maxDatabaseBackoff``; the runner never crashes on them.
+/// - **Database outages**: every failure is logged, reported to ``JobQueueObserver/databaseFailed(_:)`` and
+///   retried with backoff capped at ``JobRunnerConfiguration/maxDatabaseBackoff``; the runner never crashes on them.
 /// - **Graceful shutdown**: claiming stops; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish;
 ///   the rest are cancelled and released to `available` without spending their attempt; completions are written;
 ///   then `run()` returns. If the task is cancelled outright instead, handlers are cancelled and nothing more is
@@ -29,14 +29,12 @@ public struct JobRunner: Service {
     private let core: JobRunnerCore
 
     /// - Parameters:
-    ///   - observer: receives metrics events (see ``PrometheusJobQueueMetrics``).
-    ///   - health: receives poll progress and database errors.
+    ///   - observer: receives the runner's events: claims, attempts, poll progress and database errors.
     public init(
         configuration: JobRunnerConfiguration = JobRunnerConfiguration(),
         registry: JobRegistry,
         database: Database,
         observer: any JobQueueObserver = NoopJobQueueObserver(),
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         core = JobRunnerCore(
@@ -44,7 +42,6 @@ public struct JobRunner: Service {
             registry: registry,
             database: database,
             observer: observer,
-            health: health,
             logger: logger
         )
     }

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+public import PostgresClient
 
 /// How a ``JobRunner`` claims, runs, completes and shuts down.
 public struct JobRunnerConfiguration: Sendable {

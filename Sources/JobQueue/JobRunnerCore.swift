@@ -61,7 +61,6 @@ final class JobRunnerCore: Sendable {
     private let registry: JobRegistry
     private let database: Database
     private let observer: any JobQueueObserver
-    private let health: JobQueueHealth
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeup = Wakeup()
@@ -74,7 +73,6 @@ final class JobRunnerCore: Sendable {
         registry: JobRegistry,
         database: Database,
         observer: any JobQueueObserver,
-        health: JobQueueHealth,
         logger: Logger
     ) {
         var logger = logger
@@ -84,9 +82,9 @@ final class JobRunnerCore: Sendable {
         self.registry = registry
         self.database = database
         self.observer = observer
-        self.health = health
         self.logger = logger
-        self.completer = JobCompleter(database: database, configuration: configuration, health: health, logger: logger)
+        self.completer = JobCompleter(
+            database: database, configuration: configuration, observer: observer, logger: logger)
     }
 
     /// Stops claiming; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish.
@@ -218,7 +216,7 @@ final class JobRunnerCore: Sendable {
 
             if let failure {
                 failures += 1
-                health.onDatabaseError(failure)
+                observer.databaseFailed(failure)
                 if failures == 1 {
                     logger.error("cannot claim jobs; retrying with backoff", metadata: ["error": "\(failure)"])
                 } else {
@@ -287,7 +285,6 @@ final class JobRunnerCore: Sendable {
 
     private func reportProgress() {
         observer.pollSucceeded(at: Date())
-        health.onPollSucceeded()
     }
 
     /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
@@ -530,7 +527,7 @@ final class JobRunnerCore: Sendable {
                     abort(entry.id, attempt: entry.attempt, reason: .lost)
                 }
             case .failure(let error):
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if !failing {
                     logger.error(
                         "cannot renew job leases; jobs may be rescued by other workers if this lasts",

@@ -14,7 +14,7 @@
 ///   guard says `locked_by = $w AND lease_expires_at IS NOT NULL`, which `jobs_running_lease_check` makes
 ///   equivalent to `state = 'running' AND locked_by = $w`, so no plan can start from `jobs_lease_idx`.
 ///
-public enum JobSQL {
+package enum JobSQL {
     /// The states whose unique keys deduplicate (must match `jobs_unique_key_idx`'s predicate exactly).
     static let liveStates = "('scheduled', 'available', 'running')"
 
@@ -114,7 +114,7 @@ public enum JobSQL {
     /// back as epoch seconds (cheaper to decode than timestamp text on this hot path).
     ///
     /// Binds: queue, excluded kinds (at their concurrency limit), limit, worker id, lease seconds.
-    public static let claim = """
+    package static let claim = """
         WITH candidates AS (
             SELECT id FROM jobs
             WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind <> ALL ($2::text[])
@@ -147,7 +147,7 @@ public enum JobSQL {
     /// Binds (arrays aligned with the ids): ids (ascending, unique), attempts, new state codes (1-based into
     /// ``completionStates``), attempts given back (0 or 1), delays in µs until the next `run_at` (-1 keeps
     /// `run_at`), errors ('' keeps `last_error`; read only for rows that did not succeed); then worker id, channel.
-    public static let complete = """
+    package static let complete = """
         WITH updated AS (
             UPDATE jobs SET
                 state = (ARRAY['\(completionStates.joined(separator: "', '"))'])[($3::int8[])[\(slot)]],

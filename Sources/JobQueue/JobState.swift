@@ -1,4 +1,4 @@
-import PostgresClient
+public import PostgresClient
 
 /// The lifecycle state of a job row (`jobs.state`).
 ///

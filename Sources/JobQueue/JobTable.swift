@@ -1,6 +1,6 @@
 import Foundation
-import Persistence
-import PostgresClient
+public import Persistence
+public import PostgresClient
 
 /// The ``TableMapping`` of `jobs`: `Repository<JobTable>` has the generic CRUD methods plus the queue's own
 /// statements (enqueue, claim, complete, …) as extensions, all instrumented through `RepositoryContext.run`.

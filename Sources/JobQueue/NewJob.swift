@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PostgresClient
 
 /// A job to enqueue: kind, JSON payload and scheduling options.

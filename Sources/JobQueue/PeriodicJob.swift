@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A job enqueued once per period, by whichever worker gets there first.
 ///

@@ -1,8 +1,8 @@
-import Foundation
-import Logging
-import Persistence
+public import Foundation
+public import Logging
+public import Persistence
 import PostgresClient
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Enqueues ``PeriodicJob``s: in every worker, at each period boundary (and at start, for the current period), one
 /// statement per job tries to record the period in `periodic_runs` and enqueue its job; only the first worker's
@@ -13,15 +13,17 @@ import ServiceLifecycle
 public struct PeriodicScheduler: Service {
     private let jobs: [PeriodicJob]
     private let database: Database
-    private let health: JobQueueHealth
+    private let observer: any JobQueueObserver
     private let logger: Logger
 
     /// - Precondition: job names are unique.
-    public init(jobs: [PeriodicJob], database: Database, health: JobQueueHealth = .none, logger: Logger) {
+    public init(
+        jobs: [PeriodicJob], database: Database, observer: any JobQueueObserver = NoopJobQueueObserver(), logger: Logger
+    ) {
         precondition(Set(jobs.map(\.name)).count == jobs.count, "periodic job names must be unique")
         self.jobs = jobs
         self.database = database
-        self.health = health
+        self.observer = observer
         self.logger = logger
     }
 
@@ -73,7 +75,7 @@ public struct PeriodicScheduler: Service {
                     }
                 case .failure(let error):
                     failed = true
-                    health.onDatabaseError(error)
+                    observer.databaseFailed(error)
                     if !failing {
                         logger.error(
                             "cannot enqueue periodic job; retrying",

@@ -1,6 +1,6 @@
-import Logging
-import Persistence
-import ServiceLifecycle
+public import Logging
+public import Persistence
+public import ServiceLifecycle
 
 /// Reads queue depth by state and the oldest ready job's age from the database every ``interval`` with one
 /// statement over partial indexes, and hands it to the observer (for `slotworker_jobs_queue_depth` and
@@ -10,20 +10,17 @@ public struct QueueStatsSampler: Service {
     public let interval: Duration
     private let database: Database
     private let observer: any JobQueueObserver
-    private let health: JobQueueHealth
     private let logger: Logger
 
     public init(
         database: Database,
         interval: Duration = .seconds(5),
         observer: any JobQueueObserver,
-        health: JobQueueHealth = .none,
         logger: Logger
     ) {
         self.database = database
         self.interval = interval
         self.observer = observer
-        self.health = health
         self.logger = logger
     }
 
@@ -48,7 +45,7 @@ public struct QueueStatsSampler: Service {
                 failing = false
             case .failure(let error):
                 if Task.isCancelled { return }
-                health.onDatabaseError(error)
+                observer.databaseFailed(error)
                 if !failing { logger.warning("cannot sample the job queue", metadata: ["error": "\(error)"]) }
                 failing = true
             }

@@ -1,4 +1,5 @@
-import Persistence
+import Foundation
+public import Persistence
 import PostgresClient
 
 /// Operator statements: status, retry, cancel.

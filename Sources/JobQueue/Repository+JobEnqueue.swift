@@ -1,5 +1,5 @@
 import Foundation
-import Persistence
+public import Persistence
 import PostgresClient
 
 /// The repository of `jobs`.

@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 import PostgresClient
 
 /// The runner's statements. Each is one round trip, meant for a session in autocommit mode

@@ -1,5 +1,5 @@
-import Foundation
-import Persistence
+public import Foundation
+public import Persistence
 import PostgresClient
 
 /// Statements of the rescuer, the pruner, the periodic scheduler and the stats sampler.

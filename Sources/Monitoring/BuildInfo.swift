@@ -1,3 +1,5 @@
+import Prometheus
+
 /// The `slotworker_build_info` gauge: value 1, build metadata in its labels.
 ///
 /// Join it to other series to see which version produced them, for example

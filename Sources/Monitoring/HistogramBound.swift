@@ -1,5 +1,3 @@
-import PostgresClient
-
 /// A histogram bucket's upper bound: the value observations are compared with, and its exposition text.
 struct HistogramBound: Sendable, Equatable {
     var value: Double
@@ -13,9 +11,9 @@ struct HistogramBound: Sendable, Equatable {
 
     /// A duration's bound in seconds, written exactly in decimal (`0.0001`, `2.5`, `5.0`).
     init(_ duration: Duration) {
-        // `Duration.seconds` is also what `HistogramSeries.record(_:)` converts with, so a value equal to a bound
+        // `Duration.inSeconds` is also what `HistogramSeries.record(_:)` converts with, so a value equal to a bound
         // lands in that bound's bucket.
-        self.value = duration.seconds
+        self.value = duration.inSeconds
         let (seconds, attoseconds) = duration.components
         let digits = String(attoseconds)
         var fraction = String(repeating: "0", count: max(0, 18 - digits.count)) + digits

@@ -1,4 +1,3 @@
-import PostgresClient
 import Synchronization
 
 /// One histogram series (one label set of a family), rendered by ``MetricsRegistry`` itself.
@@ -60,7 +59,7 @@ public final class HistogramSeries: Sendable {
 
     /// Records one duration, in seconds.
     public func record(_ duration: Duration) {
-        record(duration.seconds)
+        record(duration.inSeconds)
     }
 
     /// Appends the series' lines (buckets, sum, count) in text format 0.0.4. Holds the lock while writing, so the

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import Prometheus
+public import Logging
+public import Prometheus
 import Synchronization
 
 /// The process's one Prometheus registry: metric definitions with help text, pre-scrape hooks and rendering.

@@ -1,5 +1,5 @@
-import Logging
-import PostgresClient
+public import Logging
+public import PostgresClient
 
 /// The entry point of the persistence layer: a connection pool plus the repository observer.
 ///

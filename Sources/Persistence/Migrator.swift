@@ -1,5 +1,5 @@
-import Logging
-import PostgresClient
+public import Logging
+public import PostgresClient
 
 /// Applies ``Migration``s, tracked in `schema_migrations`.
 ///

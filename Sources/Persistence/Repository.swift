@@ -1,4 +1,4 @@
-import PostgresClient
+public import PostgresClient
 
 /// The generic repository: `get`, `getAll`, `add`, `update`, `delete`, `exists` and `count` for any entity
 /// that declares its ``TableMapping``. Concrete repositories are this type with a mapping

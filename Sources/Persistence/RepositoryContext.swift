@@ -1,4 +1,4 @@
-import PostgresClient
+public import PostgresClient
 
 /// What a repository runs on: a connection (inside a Unit of Work, or a session in autocommit mode) and the
 /// observer that records every operation.
@@ -36,7 +36,7 @@ public struct RepositoryContext: Sendable {
 
     /// The same operation without instrumentation: the body of ``run(repository:operation:_:)``, and the
     /// instrumentation benchmark's baseline.
-    public func runBare<T>(
+    package func runBare<T>(
         repository: String,
         operation: String,
         _ body: (PostgresConnection) async throws -> T

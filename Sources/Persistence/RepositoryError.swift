@@ -1,4 +1,4 @@
-import PostgresClient
+public import PostgresClient
 
 /// Why a repository call failed. Match it the way the guide matches `Failure(NotFoundError())`:
 ///

@@ -1,4 +1,4 @@
-import PostgresClient
+public import PostgresClient
 
 /// How an entity maps to a table, declared once per entity. ``Repository`` derives all CRUD SQL from it.
 ///

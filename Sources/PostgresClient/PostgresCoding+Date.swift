@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension Date: PostgresEncodable, PostgresDecodable {
     /// Sent as `timestamptz` text in UTC with microsecond precision (PostgreSQL's own resolution).

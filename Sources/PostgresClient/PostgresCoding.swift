@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A Swift value that can travel to PostgreSQL as a bound parameter.
 public protocol PostgresEncodable: Sendable {

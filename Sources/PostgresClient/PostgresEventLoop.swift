@@ -21,7 +21,7 @@ import Synchronization
 ///
 /// `@unchecked Sendable` invariant: `epoll`, `wakeFD` and `thread` are immutable after init; `callbacks` and
 /// `remoteJobs` are guarded by their mutexes; `localJobs` is touched only on the loop's thread.
-public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
+package final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     /// What a callback waits for, and what was ready when it ran.
     struct Readiness: OptionSet, Sendable {
         let rawValue: UInt32
@@ -33,7 +33,7 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     typealias Callback = @Sendable (Readiness) -> Void
 
     /// The process-wide default loop; its thread starts on first use and lives as long as the process.
-    public static let shared = PostgresEventLoop()
+    package static let shared = PostgresEventLoop()
 
     /// The loop whose thread is the calling thread, if any.
     static var current: PostgresEventLoop? {
@@ -54,7 +54,7 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
     private var localJobs: [UnownedJob] = []
 
     /// Starts a loop with a thread of its own, which lives as long as the process.
-    public init() {
+    package init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
         precondition(epoll >= 0 && wakeFD >= 0, "cannot create the PostgreSQL event loop: errno \(errno)")
@@ -69,7 +69,7 @@ public final class PostgresEventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Runs `job` on the loop's thread: after the current callback when called from the loop itself, otherwise as
     /// soon as the loop wakes.
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         if isLoopThread {
             localJobs.append(job)

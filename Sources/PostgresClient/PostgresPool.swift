@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Logging
+public import Logging
 import Synchronization
 
 /// A bounded pool of ``PostgresConnection``s.

@@ -1,6 +1,6 @@
-import Domain
-import Persistence
-import PostgresClient
+public import Domain
+public import Persistence
+public import PostgresClient
 
 /// How ``City`` maps to `cities`.
 public enum CityTable: TableMapping {

@@ -1,6 +1,6 @@
-import Domain
-import Persistence
-import PostgresClient
+public import Domain
+public import Persistence
+public import PostgresClient
 
 /// How ``MessageTemplate`` maps to `message_templates`.
 public enum MessageTemplateTable: TableMapping {

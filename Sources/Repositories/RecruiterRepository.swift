@@ -1,7 +1,7 @@
-import Domain
+public import Domain
 import Foundation
-import Persistence
-import PostgresClient
+public import Persistence
+public import PostgresClient
 
 /// How ``Recruiter`` maps to `recruiters`.
 public enum RecruiterTable: TableMapping {

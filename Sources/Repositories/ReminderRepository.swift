@@ -1,7 +1,7 @@
-import Domain
-import Foundation
-import Persistence
-import PostgresClient
+public import Domain
+public import Foundation
+public import Persistence
+public import PostgresClient
 
 /// How ``Reminder`` maps to `reminders`.
 public enum ReminderTable: TableMapping {

@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 /// Every repository and the operations it can record, in one place, so monitoring can create each label set at
 /// zero before the first call (a rate over a series that appears late misses its first increment).

@@ -1,6 +1,6 @@
-import Domain
-import Foundation
-import Persistence
+public import Domain
+public import Foundation
+public import Persistence
 import PostgresClient
 
 /// The queries of the background tasks: batch state changes in one `UPDATE … RETURNING` each.

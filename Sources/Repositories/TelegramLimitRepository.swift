@@ -1,5 +1,5 @@
 import Foundation
-import Persistence
+public import Persistence
 import PostgresClient
 
 /// The Bot API's limits, shared by every worker through the database (`telegram_send_limits`,

@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 /// The domain's migrations, versions 1–99: recruiters, cities, slots, message templates, users, sent reminders and
 /// the slots' event log.

@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 /// The job queue's migrations, versions 100 and up: the `jobs` table and the `periodic_runs` ledger.
 ///

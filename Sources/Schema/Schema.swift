@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 /// The versioned SQL migrations of the whole database, in order. `slot-worker migrate` applies them.
 ///

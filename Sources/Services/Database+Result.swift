@@ -1,4 +1,4 @@
-import Persistence
+public import Persistence
 
 extension Database {
     /// Runs `body` in one Unit of Work and returns its outcome as a `Result`: the shape every service uses.

@@ -1,5 +1,5 @@
-import Domain
-import Persistence
+public import Domain
+public import Persistence
 import Repositories
 
 /// Recruiter use cases (the guide's examples 1 and 2), one Unit of Work each.

@@ -1,6 +1,6 @@
-import Domain
-import Foundation
-import Persistence
+public import Domain
+public import Foundation
+public import Persistence
 import Repositories
 
 /// Booking a slot (the guide's example 3): each call is one Unit of Work in which the slot change, its event-log

@@ -1,6 +1,6 @@
-import Domain
-import Foundation
-import Persistence
+public import Domain
+public import Foundation
+public import Persistence
 import Repositories
 
 /// Publishing slots in bulk (the guide's "batch operations"): all slots in ONE statement in ONE transaction.

@@ -1,7 +1,7 @@
 import Domain
 import Foundation
 import JobQueue
-import Logging
+public import Logging
 import Persistence
 import PostgresClient
 import Repositories

@@ -1,6 +1,6 @@
 import Foundation
 import JobQueue
-import Logging
+public import Logging
 import Persistence
 import PostgresClient
 

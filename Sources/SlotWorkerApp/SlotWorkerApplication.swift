@@ -1,13 +1,16 @@
 import Foundation
 import HTTPServer
 import JobQueue
-import Logging
-import Monitoring
+public import Logging
+import Metrics
+public import Monitoring
+import MonitoringAdapters
 import Persistence
 import PostgresClient
 import Repositories
 import ServiceLifecycle
 import Tasks
+import UnixSignals
 
 /// `slot-worker run`: wires the pool, the metrics registry, the health state, the HTTP server and the job queue
 /// into one `ServiceGroup` and runs it until SIGTERM/SIGINT (or until idle with `exitWhenIdle`).
@@ -20,15 +23,17 @@ public struct SlotWorkerApplication {
     public let metrics: MetricsRegistry
     let logger: Logger
 
-    /// - Parameter metrics: the process's one registry; the executable bootstraps swift-metrics with it.
-    public init(configuration: SlotWorkerConfiguration, metrics: MetricsRegistry, logger: Logger) {
+    /// Creates the process's one metrics registry (``metrics``).
+    public init(configuration: SlotWorkerConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.metrics = metrics
+        self.metrics = MetricsRegistry(logger: logger)
         self.logger = logger
     }
 
-    /// Runs until shut down. Throws configuration and bind errors before anything starts.
+    /// Bootstraps swift-metrics with ``metrics`` (so library metrics land in the same registry), then runs until shut
+    /// down. Call once per process. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
+        MetricsSystem.bootstrap(metrics.makeMetricsFactory())
         let postgres = try PostgresConfiguration(
             configuration.databaseURL,
             connectTimeoutSeconds: configuration.connectTimeoutSeconds
@@ -90,8 +95,9 @@ public struct SlotWorkerApplication {
             completedRetention: configuration.finishedRetention,
             deadRetention: configuration.deadRetention,
             sampleInterval: configuration.statsInterval,
-            observer: PrometheusJobQueueMetrics(registry: metrics),
-            health: .reporting(to: health),
+            observer: FanOutJobQueueObserver([
+                PrometheusJobQueueMetrics(registry: metrics), JobQueueHealthObserver(health: health),
+            ]),
             logger: logger
         )
 

@@ -1,7 +1,7 @@
 import Configuration
-import Foundation
+public import Foundation
 import JobQueue
-import Tasks
+public import Tasks
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
 ///
@@ -72,18 +72,18 @@ public struct SlotWorkerConfiguration: Sendable {
     /// Resolves the configuration.
     ///
     /// - Parameters:
-    ///   - overrides: values from command-line flags, keyed like the file (`http.port`, `database.url`).
+    ///   - overrides: values from command-line flags.
     ///   - environment: the process environment (injectable for tests).
     ///   - configFile: a JSON file; when nil, `SLOT_WORKER_CONFIG` is consulted.
     public static func load(
-        overrides: [String: String] = [:],
+        overrides: SlotWorkerOverrides = SlotWorkerOverrides(),
         environment: [String: String] = ProcessInfo.processInfo.environment,
         configFile: String? = nil
     ) async throws -> SlotWorkerConfiguration {
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 values: Dictionary(
-                    uniqueKeysWithValues: overrides.map {
+                    uniqueKeysWithValues: overrides.values.map {
                         (
                             AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)),
                             ConfigValue(.string($0.value), isSecret: false)

@@ -2,7 +2,9 @@ import Foundation
 import HTTPServer
 import Logging
 import Monitoring
+import MonitoringAdapters
 import Persistence
+import PostgresClient
 
 /// `http`: the monitoring endpoints under `wrk`, and `/livez` under abuse.
 ///

@@ -1,5 +1,6 @@
 import Logging
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import PostgresClient
 

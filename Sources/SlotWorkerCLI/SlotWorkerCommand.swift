@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
-import Metrics
-import Monitoring
 import SlotWorkerApp
 
 /// The `slot-worker` executable: parses the command line and hands over to `SlotWorkerApp`.
@@ -26,31 +23,12 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "JSON configuration file (default: $SLOT_WORKER_CONFIG).")
     var config: String?
 
-    /// Flag values as configuration overrides.
-    var overrides: [String: String] {
-        var values: [String: String] = [:]
-        if let databaseURL { values["database.url"] = databaseURL }
-        return values
+    /// Resolves the configuration with these flags (and `overrides` of the subcommand) and bootstraps logging.
+    func load(_ overrides: SlotWorkerOverrides = SlotWorkerOverrides()) async throws -> SlotWorkerLaunch {
+        var overrides = overrides
+        overrides.databaseURL = databaseURL
+        return try await SlotWorkerLaunch.start(overrides: overrides, configFile: config)
     }
-
-    /// Resolves the configuration and bootstraps logging.
-    func load(extra: [String: String] = [:]) async throws -> (SlotWorkerConfiguration, Logger) {
-        let configuration = try await SlotWorkerConfiguration.load(
-            overrides: overrides.merging(extra) { $1 },
-            configFile: config
-        )
-        return (configuration, bootstrapLogging(level: configuration.logLevel))
-    }
-}
-
-/// Bootstraps swift-log once per process, writing to standard error.
-func bootstrapLogging(level: String) -> Logger {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = Logger.Level(rawValue: level) ?? .info
-        return handler
-    }
-    return Logger(label: "slot-worker")
 }
 
 struct MigrateCommand: AsyncParsableCommand {
@@ -62,8 +40,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let (configuration, logger) = try await options.load()
-        let result = try await MigrateCommandRunner.run(databaseURL: configuration.databaseURL, logger: logger)
+        let launch = try await options.load()
+        let result = try await MigrateCommandRunner.run(
+            databaseURL: launch.configuration.databaseURL, logger: launch.logger)
         print(
             "schema at version \(result.version); applied: \(result.applied.isEmpty ? "none" : result.applied.map(String.init).joined(separator: ", "))"
         )
@@ -97,17 +76,17 @@ struct RunCommand: AsyncParsableCommand {
     var exitWhenIdle = false
 
     func run() async throws {
-        var extra: [String: String] = [:]
-        if let httpHost { extra["slot_worker.http.host"] = httpHost }
-        if let httpPort { extra["slot_worker.http.port"] = String(httpPort) }
-        if let concurrency { extra["slot_worker.worker.concurrency"] = String(concurrency) }
-        if let listenURL { extra["slot_worker.database.listen_url"] = listenURL }
-        if noListen { extra["slot_worker.worker.listen"] = "false" }
-        let (configuration, logger) = try await options.load(extra: extra)
-        let registry = MetricsRegistry(logger: logger)
-        MetricsSystem.bootstrap(registry.makeMetricsFactory())
-        try await SlotWorkerApplication(configuration: configuration, metrics: registry, logger: logger)
-            .run(exitWhenIdle: exitWhenIdle)
+        let launch = try await options.load(
+            SlotWorkerOverrides(
+                listenURL: listenURL,
+                httpHost: httpHost,
+                httpPort: httpPort,
+                concurrency: concurrency,
+                noListen: noListen
+            )
+        )
+        try await SlotWorkerApplication(configuration: launch.configuration, logger: launch.logger).run(
+            exitWhenIdle: exitWhenIdle)
     }
 }
 
@@ -215,8 +194,8 @@ struct JobsCommand: AsyncParsableCommand {
 
 /// Runs one jobs command and prints its answer.
 func withJobs(_ options: DatabaseOptions, _ body: (JobsCommandRunner) async throws -> String) async throws {
-    let (configuration, logger) = try await options.load()
-    let jobs = try JobsCommandRunner(databaseURL: configuration.databaseURL, logger: logger)
+    let launch = try await options.load()
+    let jobs = try JobsCommandRunner(databaseURL: launch.configuration.databaseURL, logger: launch.logger)
     do {
         print(try await body(jobs))
         await jobs.close()
@@ -235,7 +214,7 @@ struct DemoSeedCommand: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let (configuration, logger) = try await options.load()
-        print(try await DemoSeeder.seed(databaseURL: configuration.databaseURL, logger: logger))
+        let launch = try await options.load()
+        print(try await DemoSeeder.seed(databaseURL: launch.configuration.databaseURL, logger: launch.logger))
     }
 }

@@ -15,8 +15,9 @@ struct TemplatesCommand: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            let (configuration, logger) = try await options.load()
-            let (report, ok) = try await TemplatesCommandRunner.check(configuration: configuration, logger: logger)
+            let launch = try await options.load()
+            let (report, ok) = try await TemplatesCommandRunner.check(
+                configuration: launch.configuration, logger: launch.logger)
             print(report)
             if !ok { throw ExitCode(1) }
         }

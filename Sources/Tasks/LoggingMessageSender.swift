@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 
 /// Used when no bot token is configured (the demo): logs each message — chat id and full text — instead of
 /// sending it.

@@ -1,11 +1,11 @@
 import Domain
-import Foundation
+public import Foundation
 import JobQueue
-import Logging
-import Persistence
-import PostgresClient
+public import Logging
+public import Persistence
+public import PostgresClient
 import Repositories
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Derives reminders from the `slots` table (level-triggered): whoever booked the slot — this process, the
 /// backend's SQL, an operator — every BOOKED or CONFIRMED slot gets each configured reminder.

@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 
 /// How reminders are planned and sent (`reminders.*`, `telegram.*` configuration).
 public struct ReminderSettings: Sendable, Equatable {

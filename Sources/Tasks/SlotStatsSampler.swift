@@ -1,8 +1,8 @@
 import Foundation
-import Logging
-import Persistence
+public import Logging
+public import Persistence
 import Repositories
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Samples slots per status (one `GROUP BY` over the status index) every `interval` and reports it to the
 /// observer; stops on graceful shutdown. A failed sample is logged once and retried at the next interval.

@@ -1,8 +1,8 @@
 import Domain
-import Foundation
-import JobQueue
+public import Foundation
+public import JobQueue
 import Logging
-import Persistence
+public import Persistence
 import Repositories
 
 /// The domain's background work, as job kinds with handlers:

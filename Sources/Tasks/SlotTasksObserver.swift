@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 
 /// How a reminder ended (or, for ``ReminderOutcome/failed(_:)``, gave up).
 public enum ReminderOutcome: Sendable, Hashable {

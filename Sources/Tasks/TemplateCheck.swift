@@ -1,6 +1,6 @@
 import Domain
 import Foundation
-import Persistence
+public import Persistence
 import Repositories
 
 /// `slot-worker templates check`: every template with an unknown placeholder, and every active city with no

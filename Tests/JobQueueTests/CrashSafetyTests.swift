@@ -124,29 +124,24 @@ extension RunnerSuite {
         func databaseOutage() async throws {
             let database = try await makeDatabase()
             let name = try #require(database.pool.configuration.database)
-            let errors = Atomic<Int>(0)
-            let polls = Atomic<Int>(0)
-            let health = JobQueueHealth(
-                onPollSucceeded: { polls.add(1, ordering: .relaxed) },
-                onDatabaseError: { _ in errors.add(1, ordering: .relaxed) }
-            )
+            let events = PollAndErrorCounter()
             let runner = JobRunner(
                 configuration: testConfiguration(pollInterval: .milliseconds(200)),
                 registry: JobRegistry(),
                 database: database,
-                health: health,
+                observer: events,
                 logger: testLogger
             )
             let client = JobQueueClient(database: makeDatabase(sharing: database, maxConnections: 1))
             let recovery = try await withServices([runner]) { () async throws -> Duration in
-                let reached = try await eventually { polls.load(ordering: .relaxed) > 0 }
+                let reached = try await eventually { events.polls.load(ordering: .relaxed) > 0 }
                 #expect(reached)
                 _ = try await TestDatabase.admin("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
                 _ = try await TestDatabase.admin(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
                     [name]
                 )
-                #expect(try await eventually(timeout: .seconds(5)) { errors.load(ordering: .relaxed) >= 3 })
+                #expect(try await eventually(timeout: .seconds(5)) { events.errors.load(ordering: .relaxed) >= 3 })
                 try await Task.sleep(for: .seconds(2))
                 _ = try await TestDatabase.admin("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
                 let back = ContinuousClock.now
@@ -154,8 +149,19 @@ extension RunnerSuite {
                 #expect(try await eventually(timeout: .seconds(6)) { try await database.job(id).state == .succeeded })
                 return ContinuousClock.now - back
             }
-            print("job done \(recovery) after the database came back; \(errors.load(ordering: .relaxed)) errors seen")
+            print(
+                "job done \(recovery) after the database came back; \(events.errors.load(ordering: .relaxed)) errors seen"
+            )
             #expect(recovery < .seconds(5))
         }
     }
+}
+
+/// Counts successful polls and database failures reported to the observer.
+final class PollAndErrorCounter: JobQueueObserver {
+    let polls = Atomic<Int>(0)
+    let errors = Atomic<Int>(0)
+
+    func pollSucceeded(at date: Date) { polls.add(1, ordering: .relaxed) }
+    func databaseFailed(_ error: RepositoryError) { errors.add(1, ordering: .relaxed) }
 }

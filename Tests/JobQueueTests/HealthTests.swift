@@ -1,18 +1,20 @@
+import Foundation
 import JobQueue
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import Testing
 
-@Suite("Health hooks")
+@Suite("Job-queue health observer")
 struct HealthTests {
     @Test("poll progress feeds the worker check; database errors fail the database check until the next poll")
     func healthStateMapping() {
         let health = HealthState(checks: ["database"], workerProgressStaleness: .seconds(5))
-        let hooks = JobQueueHealth.reporting(to: health)
+        let hooks = JobQueueHealthObserver(health: health)
         #expect(!health.isReady())
-        hooks.onPollSucceeded()
+        hooks.pollSucceeded(at: Date())
         #expect(health.isReady())
-        hooks.onDatabaseError(
+        hooks.databaseFailed(
             .database(
                 DatabaseFailure(operation: "jobs.claim", message: "connection refused", sqlState: nil, underlying: nil))
         )
@@ -20,7 +22,7 @@ struct HealthTests {
         #expect(failing.checks["database"]?.ok == false)
         #expect(failing.checks["database"]?.detail.contains("connection refused") == true)
         #expect(failing.checks[HealthState.workerCheck]?.ok == true)
-        hooks.onPollSucceeded()
+        hooks.pollSucceeded(at: Date())
         #expect(health.isReady())
     }
 }

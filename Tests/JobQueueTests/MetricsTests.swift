@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import Logging
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Persistence
+import PostgresClient
 import Testing
 
 extension RunnerSuite {

@@ -1,5 +1,6 @@
 import Foundation
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import PostgresClient
 import Testing

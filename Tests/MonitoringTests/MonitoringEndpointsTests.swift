@@ -1,8 +1,10 @@
 import Foundation
 import HTTPServer
+import Prometheus
 import Testing
 
 @testable import Monitoring
+@testable import MonitoringAdapters
 
 #if canImport(Glibc)
     import Glibc

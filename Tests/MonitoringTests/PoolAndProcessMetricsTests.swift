@@ -1,4 +1,5 @@
 import Foundation
+import MonitoringAdapters
 import PostgresClient
 import Synchronization
 import Testing

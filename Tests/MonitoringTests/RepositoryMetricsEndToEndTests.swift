@@ -1,7 +1,9 @@
 import Domain
+import Foundation
 import HTTPServer
 import Logging
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import PostgresClient
 import Repositories

@@ -1,4 +1,5 @@
 import Monitoring
+import MonitoringAdapters
 import Persistence
 import Testing
 

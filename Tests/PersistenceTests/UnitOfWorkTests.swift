@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Persistence
+import PostgresClient
 import Repositories
 import Testing
 

@@ -1,5 +1,11 @@
 import Domain
 import Foundation
+import JobQueue
+import Logging
+import Persistence
+import PostgresClient
+import Repositories
+import TestSupport
 import Testing
 
 @testable import Tasks

@@ -1,7 +1,9 @@
 import Domain
 import Foundation
 import JobQueue
+import Logging
 import Persistence
+import PostgresClient
 import Repositories
 import TestSupport
 import Testing

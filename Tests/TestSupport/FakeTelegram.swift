@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A fake Telegram Bot API on a local port (a small Python HTTP server next to this file), recording requests.
 public final class FakeTelegram: @unchecked Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Persistence
-import PostgresClient
+public import PostgresClient
 import Schema
 
 /// Databases for tests, on the throwaway server `scripts/test` starts (`DATABASE_URL`).

@@ -1,4 +1,5 @@
-import PostgresClient
+public import Monitoring
+public import PostgresClient
 import Prometheus
 import Synchronization
 

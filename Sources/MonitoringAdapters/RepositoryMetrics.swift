@@ -1,4 +1,5 @@
-import Persistence
+public import Monitoring
+public import Persistence
 import Prometheus
 import Synchronization
 

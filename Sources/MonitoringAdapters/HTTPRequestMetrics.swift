@@ -1,3 +1,4 @@
+public import Monitoring
 import Prometheus
 import Synchronization
 

@@ -1,9 +1,8 @@
-import Domain
-import Foundation
-import Monitoring
+public import Domain
+public import Monitoring
 import Prometheus
 import Synchronization
-import Tasks
+public import Tasks
 
 /// The domain tasks' metrics (reminders, Telegram, slot transitions, slots by status) in the process's
 /// ``MetricsRegistry``: the Prometheus adapter of ``SlotTasksObserver``.

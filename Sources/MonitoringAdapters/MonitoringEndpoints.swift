@@ -1,4 +1,5 @@
-import HTTPServer
+public import HTTPServer
+public import Monitoring
 
 /// The monitoring HTTP endpoints, as one pure ``handle(_:)`` function for ``HTTPServer``.
 ///

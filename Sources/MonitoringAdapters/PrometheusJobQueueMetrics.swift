@@ -1,5 +1,6 @@
-import Foundation
-import Monitoring
+public import Foundation
+public import JobQueue
+public import Monitoring
 import Prometheus
 import Synchronization
 
