@@ -124,6 +124,15 @@ struct Harness {
         try await database.pool.query(sql, binds)[0].decode("n", as: Int.self)
     }
 
+    /// Waits until a planner LISTENs for slot changes (a worker started in this test is up).
+    static func planning(_ harness: Harness) async throws {
+        try await eventually(timeout: .seconds(30)) {
+            try await harness.count(
+                "SELECT count(*)::int8 AS n FROM pg_stat_activity WHERE query = 'LISTEN \"slotworker_slots\"' "
+                    + "AND datname = current_database()") >= 1
+        }
+    }
+
     /// The job-queue worker with the domain tasks, plus the planner's wake-ups: a whole worker process, in-process.
     static func worker(
         database: Database, sender: any MessageSender, settings: ReminderSettings, observer: any SlotTasksObserver,
