@@ -43,6 +43,12 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // zlib, for gzip-encoded HTTP responses.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // The graph reads top-down (README, "Layout"): executables → SlotWorkerApp → MonitoringAdapters, Tasks,
         // Services → JobQueue, Repositories → Persistence → PostgresClient. Monitoring and HTTPServer are leaves that
@@ -81,7 +87,7 @@ let package = Package(
         // HTTPServer (a leaf): a small libmicrohttpd server run as a service.
         .target(
             name: "HTTPServer",
-            dependencies: ["CMicroHTTPD", logging, serviceLifecycle],
+            dependencies: ["CMicroHTTPD", "CZlib", logging, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // JobQueue: the PostgreSQL-backed job queue, its runner, rescuer, scheduler and pruner; reports through
@@ -139,8 +145,8 @@ let package = Package(
         .executableTarget(
             name: "SlotWorkerBench",
             dependencies: [
-                "PostgresClient", "Persistence", "Schema", "JobQueue", "Monitoring", "MonitoringAdapters",
-                "HTTPServer", "Domain", "Tasks", logging, serviceLifecycle,
+                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Tasks", "Domain", "Monitoring",
+                "MonitoringAdapters", "HTTPServer", "SlotWorkerApp", logging, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
@@ -150,6 +156,13 @@ let package = Package(
             dependencies: ["PostgresClient", "Persistence", "Schema", logging],
             path: "Tests/TestSupport",
             exclude: ["fake_telegram.py"],
+            swiftSettings: swiftSettings
+        ),
+        // In-memory Units of Work and repositories for unit tests of the services (no database).
+        .target(
+            name: "InMemoryRepositories",
+            dependencies: ["Domain", "Persistence", "Repositories"],
+            path: "Tests/InMemoryRepositories",
             swiftSettings: swiftSettings
         ),
 
@@ -163,6 +176,11 @@ let package = Package(
             dependencies: [
                 "Persistence", "PostgresClient", "Schema", "Domain", "Repositories", "Services", "TestSupport", logging,
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: ["Services", "Domain", "Persistence", "InMemoryRepositories"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -188,6 +206,12 @@ let package = Package(
                 "JobQueue", "Persistence", "PostgresClient", "Monitoring", "MonitoringAdapters", "TestSupport", logging,
                 serviceLifecycle,
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The runner's decisions (claim plan, admission, attempt outcome) as tables; no database.
+        .testTarget(
+            name: "JobQueueDecisionTests",
+            dependencies: ["JobQueue"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -18,12 +18,26 @@ package struct JobNotification: Sendable, Equatable, Codable {
     package var scheduled: Int?
     /// A job that was cancelled while it may be running.
     package var cancel: Int64?
+    /// Some jobs became ready with a `run_at` in the past (promoted, retried, released, rescued, or enqueued for a
+    /// past time): they may sort before where runners' claims start (see `ClaimFloor`).
+    package var requeued: Bool?
+    /// The most urgent (lowest) priority among newly enqueued jobs.
+    package var priority: Int?
 
-    package init(queue: String? = nil, available: Int? = nil, scheduled: Int? = nil, cancel: Int64? = nil) {
+    package init(
+        queue: String? = nil,
+        available: Int? = nil,
+        scheduled: Int? = nil,
+        cancel: Int64? = nil,
+        requeued: Bool? = nil,
+        priority: Int? = nil
+    ) {
         self.queue = queue
         self.available = available
         self.scheduled = scheduled
         self.cancel = cancel
+        self.requeued = requeued
+        self.priority = priority
     }
 
     /// Parses a payload; nil for text that is not a job-queue notification.

@@ -3,7 +3,7 @@ public enum JobOutcome: String, Sendable, CaseIterable {
     case succeeded
     /// Failed, with attempts left: scheduled again after its backoff.
     case retried
-    /// Failed for good, out of attempts, or not runnable (unknown kind, undecodable payload).
+    /// Failed for good, out of attempts, or not runnable (undecodable payload).
     case dead
     /// Cancelled by its handler or by an operator while running.
     case cancelled

@@ -4,10 +4,10 @@ public import Persistence
 /// Receives the job queue's events, for metrics and health. The one instrumentation seam of runner, rescuer,
 /// scheduler, pruner and sampler.
 ///
-/// Kinds passed here are bounded: a registered kind, or ``JobRegistry/unknownKind``. Implementations must be cheap
+/// Kinds passed here are bounded: the registered kinds (a runner claims no other). Implementations must be cheap
 /// and must never block or throw (they run on the runner's hot path). Every method has an empty default.
 public protocol JobQueueObserver: Sendable {
-    /// Declares the kinds a runner handles (plus `unknown`), so series can start at zero.
+    /// Declares the kinds a runner handles, so series can start at zero.
     func prepare(kinds: [String])
     /// A runner started (`+concurrency`) or stopped (`-concurrency`); summed over the runners of a process.
     func capacityChanged(by delta: Int)

@@ -26,6 +26,7 @@ public struct JobQueueWorker: Sendable {
         deadRetention: Duration = .seconds(7 * 24 * 3600),
         pruneInterval: Duration = .seconds(60),
         sampleInterval: Duration = .seconds(5),
+        unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver = NoopJobQueueObserver(),
         logger: Logger
     ) {
@@ -54,7 +55,10 @@ public struct JobQueueWorker: Sendable {
         )
         sampler = QueueStatsSampler(
             database: database,
+            worker: WorkerRegistration(
+                workerID: configuration.workerID, queue: configuration.queue, kinds: registry.kinds),
             interval: sampleInterval,
+            unrunnableAfter: unrunnableAfter,
             observer: observer,
             logger: logger
         )

@@ -11,7 +11,9 @@ import Foundation
 /// }
 /// ```
 ///
-/// A job whose kind has no handler, or whose payload does not decode, becomes `dead` at once with a readable
+/// A runner claims only the kinds registered here: a job of another kind stays `available`, untouched, for a worker
+/// that runs it (during a rolling deploy, new kinds meet old workers; the sampler's `unrunnable` count reports jobs
+/// no live worker registered). A job whose payload does not decode becomes `dead` at once with a readable
 /// `last_error`; it is never retried (another attempt cannot fix it). The diagnostic kinds ``DiagnosticJobs``
 /// (`noop`, `sleep`, `fail`) are registered unless `diagnostics` is false.
 public struct JobRegistry: Sendable {
@@ -54,7 +56,7 @@ public struct JobRegistry: Sendable {
     ///   - retry: backoff between failed attempts; nil uses the runner's policy.
     ///   - handler: runs one attempt. Return a ``JobResult``; a thrown error means "retry with backoff"
     ///     (``JobError/permanent(_:)``: dead). It should honor task cancellation (timeouts and shutdown cancel it).
-    /// - Precondition: `kind` is 1 to 100 characters, not `unknown`, and not registered yet.
+    /// - Precondition: `kind` is 1 to 100 characters and not registered yet.
     public mutating func register<Payload: Decodable & Sendable>(
         kind: String,
         payload: Payload.Type = Payload.self,
@@ -65,7 +67,6 @@ public struct JobRegistry: Sendable {
         handler: @escaping @Sendable (Payload, JobContext) async throws -> JobResult
     ) {
         precondition(!kind.isEmpty && kind.count <= 100, "job kind must be 1 to 100 characters")
-        precondition(kind != JobRegistry.unknownKind, "\"\(JobRegistry.unknownKind)\" is reserved for metrics")
         precondition(entries[kind] == nil, "job kind \"\(kind)\" is registered twice")
         precondition(maxAttempts.map { $0 >= 1 } ?? true, "maxAttempts must be at least 1")
         precondition(concurrency.map { $0 >= 1 } ?? true, "concurrency must be at least 1")
@@ -117,9 +118,6 @@ public struct JobRegistry: Sendable {
             handler: handler
         )
     }
-
-    /// The metric label of jobs whose kind has no handler.
-    public static let unknownKind = "unknown"
 
     /// Attempt limits of the kinds that set one, for the rescuer.
     public var maxAttemptsByKind: [String: Int] {

@@ -38,7 +38,7 @@ final class JobRunnerCore: Sendable {
         /// Promote due scheduled jobs (and learn the next `run_at`) at the next turn.
         var promoteRequested = true
         /// The last claim filled its limit: more jobs are probably waiting. The next claim then waits until
-        /// half the slots are free, or ``JobRunnerCore/backlogClaimWait`` after the last claim (fewer, larger
+        /// half the slots are free, or ``ClaimPlan/backlogWait`` after the last claim (fewer, larger
         /// claims under load).
         var backlog = false
         var lastClaim = ContinuousClock.now
@@ -47,14 +47,10 @@ final class JobRunnerCore: Sendable {
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
         var watchedDeadline: ContinuousClock.Instant?
-    }
-
-    /// How one attempt ended.
-    private enum Ending: Sendable {
-        case returned(JobResult)
-        case threw(message: String, permanent: Bool)
-        case timedOut(Duration)
-        case aborted(JobControl.AbortReason)
+        /// Where claims start in the claim index (nil: the next claim scans from the front).
+        var floor: ClaimFloor?
+        /// When the last claim without a floor ran.
+        var lastFullClaim: ContinuousClock.Instant?
     }
 
     let configuration: JobRunnerConfiguration
@@ -108,7 +104,7 @@ final class JobRunnerCore: Sendable {
     /// Runs until shutdown was requested and every running job was finished or released, or the task is cancelled;
     /// with ``JobRunnerConfiguration/exitWhenIdle``, also once the queue is idle.
     func run() async {
-        observer.prepare(kinds: registry.kinds + [JobRegistry.unknownKind])
+        observer.prepare(kinds: registry.kinds)
         observer.capacityChanged(by: configuration.concurrency)
         defer { observer.capacityChanged(by: -configuration.concurrency) }
         logger.info(
@@ -178,7 +174,10 @@ final class JobRunnerCore: Sendable {
                     if result.promoted > 0 { foundWork = true }
                     state.withLock { state in
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
-                        if result.promoted > 0 { state.claimRequested = true }
+                        if result.promoted > 0 {
+                            state.claimRequested = true
+                            state.floor = nil  // promoted rows sort by their (past) run_at
+                        }
                         if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
                     }
                     reportProgress()
@@ -188,14 +187,15 @@ final class JobRunnerCore: Sendable {
                 }
             }
 
-            if failure == nil, let plan = claimPlan(pollDue: pollDue) {
+            if failure == nil, let (plan, floor) = claimPlan(pollDue: pollDue) {
                 let result = await database.withJobs {
                     await $0.claim(
                         queue: configuration.queue,
                         limit: plan.limit,
                         workerID: configuration.workerID,
                         lease: configuration.lease,
-                        excludingKinds: plan.excludedKinds
+                        kinds: plan.kinds,
+                        from: floor.map { ($0.priority, $0.runAt) }
                     )
                 }
                 switch result {
@@ -205,11 +205,15 @@ final class JobRunnerCore: Sendable {
                     state.withLock { state in
                         state.backlog = jobs.count >= plan.limit
                         if state.backlog { state.claimRequested = true }
+                        if let floor = ClaimFloor.after(claiming: jobs, kinds: plan.kinds) { state.floor = floor }
                     }
                     for job in jobs { start(job, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
-                    state.withLock { $0.claimRequested = true }
+                    state.withLock { state in
+                        state.claimRequested = true
+                        state.floor = nil
+                    }
                     failure = error
                 }
             }
@@ -246,8 +250,11 @@ final class JobRunnerCore: Sendable {
                     || state.shutdownRequested || state.nextDue.map { $0 <= now } == true
                     || (allWritten && state.running.isEmpty)
                 var deadline = min(nextPoll, state.nextDue ?? nextPoll)
-                if state.claimRequested, state.backlog, state.running.count < configuration.concurrency {
-                    deadline = min(deadline, state.lastClaim + Self.backlogClaimWait)
+                if let due = ClaimPlan.backlogWaitEnds(
+                    requested: state.claimRequested, concurrency: configuration.concurrency,
+                    running: state.running.count, backlog: state.backlog, lastClaim: state.lastClaim)
+                {
+                    deadline = min(deadline, due)
                 }
                 return (busy, deadline)
             }
@@ -256,47 +263,63 @@ final class JobRunnerCore: Sendable {
         await drain(&handlers)
     }
 
-    /// The next claim's limit and excluded kinds, or nil when no claim is due or no capacity is free.
-    private func claimPlan(pollDue: Bool) -> (limit: Int, excludedKinds: [String])? {
+    /// The next claim (``ClaimPlan``) and its floor (nil: from the front; see ``ClaimFloor``), or nil when no claim
+    /// is due or no capacity is free.
+    private func claimPlan(pollDue: Bool) -> (plan: ClaimPlan, floor: ClaimFloor?)? {
         state.withLock { state in
+            let now = ContinuousClock.now
             if pollDue { state.claimRequested = true }
-            let free = configuration.concurrency - state.running.count
-            guard state.claimRequested, free > 0, pollDue || claimable(&state) else { return nil }
+            guard
+                let plan = ClaimPlan.next(
+                    requested: state.claimRequested, pollDue: pollDue, concurrency: configuration.concurrency,
+                    running: state.running.count, runningByKind: state.runningByKind,
+                    kinds: registry.entries.values.lazy.map { (kind: $0.kind, limit: $0.concurrency) },
+                    backlog: state.backlog, lastClaim: state.lastClaim, now: now)
+            else { return nil }
             state.claimRequested = false
-            state.lastClaim = .now
-            let excluded = registry.entries.values.compactMap { entry -> String? in
-                guard let limit = entry.concurrency else { return nil }
-                return state.runningByKind[entry.kind, default: 0] >= limit ? entry.kind : nil
-            }
-            return (free, excluded)
+            state.lastClaim = now
+            // Without LISTEN nothing reports rows below the floor: every poll scans from the front.
+            let fullClaimDue =
+                configuration.listen
+                ? state.lastFullClaim.map { state.lastClaim - $0 >= ClaimFloor.fullClaimInterval } ?? true : pollDue
+            var floor = state.floor.flatMap { $0.applies(to: plan.kinds) ? $0 : nil }
+            if fullClaimDue { floor = nil }
+            if floor == nil { state.lastFullClaim = state.lastClaim }
+            return (plan, floor)
         }
     }
 
-    /// While the queue has a backlog, a claim waits for half the slots to be free, or this long after the previous
-    /// claim: large claims cost the database far less per job than many small ones.
-    static let backlogClaimWait = Duration.milliseconds(20)
-
-    /// Whether a claim may run now (some slots free; under a backlog, half of them or the wait is over).
+    /// Whether a claim may run now (``ClaimPlan/isClaimable(concurrency:running:backlog:lastClaim:now:)``).
     private func claimable(_ state: inout State, at now: ContinuousClock.Instant = .now) -> Bool {
-        let free = configuration.concurrency - state.running.count
-        guard free > 0 else { return false }
-        return !state.backlog || free * 2 >= configuration.concurrency || now >= state.lastClaim + Self.backlogClaimWait
+        ClaimPlan.isClaimable(
+            concurrency: configuration.concurrency, running: state.running.count, backlog: state.backlog,
+            lastClaim: state.lastClaim, now: now)
     }
 
     private func reportProgress() {
         observer.pollSucceeded(at: Date())
     }
 
-    /// Starts a handler for a claimed job, or releases the job at once when its kind is at its concurrency limit
-    /// (one claim can return more jobs of a kind than it has free slots).
+    /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when its kind is at
+    /// its concurrency limit (one claim can return more jobs of a kind than it has free slots) or not registered
+    /// here (the claim takes only registered kinds, so only a job claimed by another path could be one).
     private func start(_ job: ClaimedJob, in handlers: inout DiscardingTaskGroup) {
-        let entry = registry.entry(for: job.kind)
+        guard let entry = registry.entry(for: job.kind) else {
+            logger.warning(
+                "claimed a job of a kind this worker does not run; released untouched",
+                metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
+            completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
+            return
+        }
         let control = JobControl()
-        let timeout = entry.flatMap { $0.timeout ?? configuration.defaultTimeout }
+        let timeout = entry.timeout ?? configuration.defaultTimeout
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var rearmWatcher = false
         let admitted = state.withLock { state -> Bool in
-            if let limit = entry?.concurrency, state.runningByKind[job.kind, default: 0] >= limit { return false }
+            let admission = Admission(
+                kindLimit: entry.concurrency, runningOfKind: state.runningByKind[job.kind, default: 0],
+                running: state.running.count, concurrency: configuration.concurrency)
+            guard admission == .start else { return false }
             state.running[job.id] = Running(attempt: job.attempt, control: control, deadline: deadline)
             state.runningByKind[job.kind, default: 0] += 1
             if let deadline, state.watchedDeadline.map({ deadline < $0 }) ?? true {
@@ -310,17 +333,16 @@ final class JobRunnerCore: Sendable {
             completer.add(JobCompletion(id: job.id, attempt: job.attempt, outcome: .release))
             return
         }
-        let kind = entry == nil ? JobRegistry.unknownKind : job.kind
         observer.inFlightChanged(by: 1)
-        observer.started(kind: kind, wait: job.wait)
+        observer.started(kind: job.kind, wait: job.wait)
         handlers.addTask {
-            await self.execute(job, entry: entry, control: control, metricKind: kind)
+            await self.execute(job, entry: entry, control: control)
         }
     }
 
     // MARK: - One attempt
 
-    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry?, control: JobControl, metricKind: String) async {
+    private func execute(_ job: ClaimedJob, entry: JobRegistry.Entry, control: JobControl) async {
         let start = ContinuousClock.now
         let (completion, outcome) = await attempt(job, entry: entry, control: control)
         let duration = ContinuousClock.now - start
@@ -334,22 +356,15 @@ final class JobRunnerCore: Sendable {
                 || state.shutdownRequested || (configuration.exitWhenIdle && state.running.isEmpty)
         }
         observer.inFlightChanged(by: -1)
-        if let outcome { observer.finished(kind: metricKind, outcome: outcome, duration: duration) }
+        if let outcome { observer.finished(kind: job.kind, outcome: outcome, duration: duration) }
         if wake { wakeup.signal() }
     }
 
     private func attempt(
         _ job: ClaimedJob,
-        entry: JobRegistry.Entry?,
+        entry: JobRegistry.Entry,
         control: JobControl
     ) async -> (JobCompletion?, JobOutcome?) {
-        guard let entry else {
-            let message =
-                "no handler for kind \"\(job.kind)\" on worker \(configuration.workerID) "
-                + "(it handles: \(registry.kinds.joined(separator: ", ")))"
-            logger.error("job of unknown kind is dead", metadata: ["job.id": "\(job.id)", "job.kind": "\(job.kind)"])
-            return (JobCompletion(id: job.id, attempt: job.attempt, outcome: .dead, error: message), .dead)
-        }
         let invocation: JobRegistry.Invocation
         do {
             invocation = try entry.prepare(job.payload)
@@ -389,8 +404,8 @@ final class JobRunnerCore: Sendable {
         context: JobContext,
         timeout: Duration?,
         control: JobControl
-    ) async -> Ending {
-        let handlerEnding = await control.run { () async -> Ending in
+    ) async -> AttemptOutcome.Ending {
+        let handlerEnding = await control.run { () async -> AttemptOutcome.Ending in
             do {
                 return .returned(try await invocation(context))
             } catch let error as JobError {
@@ -401,67 +416,41 @@ final class JobRunnerCore: Sendable {
         }
         switch control.abortReason {
         case .timedOut: return .timedOut(timeout ?? .zero)
-        case .some(let reason): return .aborted(reason)
+        case .cancelled: return .cancelled
+        case .lost: return .lost
         case nil: return handlerEnding
         }
     }
 
+    /// Decides the attempt's completion and outcome (``AttemptOutcome``) and logs what it notes.
     private func decide(
-        _ ending: Ending,
+        _ ending: AttemptOutcome.Ending,
         job: ClaimedJob,
         maxAttempts: Int,
         retry: RetryPolicy?,
         releasing: Bool,
         context: JobContext
     ) -> (JobCompletion?, JobOutcome?) {
-        func completion(_ outcome: JobCompletion.Outcome, delay: Duration? = nil, error: String? = nil) -> JobCompletion
-        {
-            JobCompletion(id: job.id, attempt: job.attempt, outcome: outcome, delay: delay, error: error.map(Self.clip))
-        }
-        func failed(_ message: String, permanent: Bool) -> (JobCompletion?, JobOutcome?) {
-            if permanent {
-                context.logger.warning("job failed permanently", metadata: ["error": "\(message)"])
-                return (completion(.dead, error: message), .dead)
-            }
-            if job.attempt >= maxAttempts {
-                context.logger.warning("job failed on its last attempt", metadata: ["error": "\(message)"])
-                return (
-                    completion(.dead, error: "\(message) (attempt \(job.attempt) of \(maxAttempts), none left)"),
-                    .dead
-                )
-            }
-            let delay = (retry ?? configuration.retryPolicy).delay(afterAttempt: job.attempt)
+        var random = SystemRandomNumberGenerator()
+        let decided = AttemptOutcome(
+            ending, id: job.id, attempt: job.attempt, maxAttempts: maxAttempts,
+            retry: retry ?? configuration.retryPolicy,
+            releasing: releasing, using: &random)
+        switch decided.note {
+        case .failedPermanently(let message):
+            context.logger.warning("job failed permanently", metadata: ["error": "\(message)"])
+        case .failedOnLastAttempt(let message):
+            context.logger.warning("job failed on its last attempt", metadata: ["error": "\(message)"])
+        case .retrying(let message, let delay):
             context.logger.info("job failed; retrying", metadata: ["error": "\(message)", "job.retry_in": "\(delay)"])
-            return (completion(.retry, delay: delay, error: message), .retried)
-        }
-        switch ending {
-        case .returned(.success):
-            return (completion(.succeeded), .succeeded)
-        case .returned(.retry(let after, let reason)):
-            let message = reason ?? "the handler asked for a retry"
-            if job.attempt >= maxAttempts { return failed(message, permanent: false) }
-            guard let after else { return failed(message, permanent: false) }
-            return (completion(.retry, delay: after, error: reason), .retried)
-        case .returned(.fail(let message)):
-            return failed(message, permanent: true)
-        case .returned(.snooze(let delay)):
-            return (completion(.snooze, delay: delay), .snoozed)
-        case .returned(.cancel(let reason)):
-            return (completion(.cancelled, error: reason), .cancelled)
-        case .threw(let message, let permanent):
-            if releasing, !permanent { return (completion(.release), nil) }
-            return failed(message, permanent: permanent)
-        case .timedOut(let timeout):
-            return failed("timed out after \(timeout); the handler was cancelled", permanent: false)
-        case .aborted(.cancelled):
+        case .cancelledWhileRunning:
             context.logger.notice("job was cancelled while running; its handler was stopped")
-            return (nil, .cancelled)
-        case .aborted(.timedOut):
-            return failed("timed out; the handler was cancelled", permanent: false)
-        case .aborted(.lost):
+        case .lost:
             context.logger.warning("job is no longer held by this worker (lease lapsed and rescued, or cancelled)")
-            return (nil, nil)
+        case nil:
+            break
         }
+        return (decided.completion, decided.outcome)
     }
 
     // MARK: - Background children
@@ -486,6 +475,7 @@ final class JobRunnerCore: Sendable {
                 state.withLock { state in
                     state.claimRequested = true
                     state.promoteRequested = true
+                    state.floor = nil  // notifications may have been missed
                 }
                 wakeup.signal()
             case .notification(_, let payload):
@@ -494,6 +484,7 @@ final class JobRunnerCore: Sendable {
                 let wake = state.withLock { state -> Bool in
                     var wake = false
                     if notification.queue == configuration.queue, (notification.available ?? 0) > 0 {
+                        if let floor = state.floor, floor.isUndercut(by: notification) { state.floor = nil }
                         state.claimRequested = true
                         wake = state.running.count < configuration.concurrency
                     }
@@ -609,10 +600,5 @@ final class JobRunnerCore: Sendable {
     static func describe(_ error: any Error) -> String {
         if error is CancellationError { return "cancelled" }
         return String(describing: error)
-    }
-
-    /// Cuts an error message to a size worth storing.
-    static func clip(_ message: String) -> String {
-        message.count <= 4000 ? message : String(message.prefix(4000)) + "…"
     }
 }

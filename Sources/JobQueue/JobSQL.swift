@@ -50,7 +50,9 @@ package enum JobSQL {
         SELECT pg_notify(\(channel), json_build_object(
                 'queue', queue,
                 'available', count(*) FILTER (WHERE state = 'available'),
-                'scheduled', count(*) FILTER (WHERE state = 'scheduled'))::text)
+                'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
+                'priority', min(priority) FILTER (WHERE state = 'available'),
+                'requeued', bool_or(state = 'available' AND run_at < now()))::text)
             FROM inserted
             GROUP BY queue
         """
@@ -70,7 +72,7 @@ package enum JobSQL {
             FROM input
             ORDER BY ord
             ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN \(liveStates) DO NOTHING
-            RETURNING id, queue, state, unique_key
+            RETURNING id, queue, state, unique_key, priority, run_at
         ),
         notified AS (
             \(notifyInserted(channel: "$9"))
@@ -93,7 +95,7 @@ package enum JobSQL {
                 CASE WHEN run_at > now() THEN 'scheduled' ELSE 'available' END, max_attempts
             FROM input
             ORDER BY ord
-            RETURNING id, queue, state
+            RETURNING id, queue, state, priority, run_at
         ),
         notified AS (
             \(notifyInserted(channel: "$8"))
@@ -110,14 +112,20 @@ package enum JobSQL {
         WHERE unique_key = ANY ($1::text[]) AND unique_key IS NOT NULL AND state IN \(liveStates)
         """
 
-    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold. Times come
-    /// back as epoch seconds (cheaper to decode than timestamp text on this hot path).
+    /// Claims up to `$3` ready jobs of queue `$1` in priority order, skipping rows other workers hold and kinds
+    /// this runner does not start now (not registered here: left untouched for a worker that runs them, as during a
+    /// rolling deploy; or at their concurrency limit). Times come back as epoch seconds (cheaper to decode than
+    /// timestamp text on this hot path).
     ///
-    /// Binds: queue, excluded kinds (at their concurrency limit), limit, worker id, lease seconds.
+    /// Rows are taken from the floor key `(priority, run_at) >= ($6, $7)` on (see `ClaimFloor`): an index condition, so
+    /// the scan starts there instead of walking the dead entries of jobs claimed before.
+    ///
+    /// Binds: queue, the kinds to claim, limit, worker id, lease seconds, floor priority, floor run_at (epoch s).
     package static let claim = """
         WITH candidates AS (
             SELECT id FROM jobs
-            WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind <> ALL ($2::text[])
+            WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY ($2::text[])
+                AND (priority, run_at) >= ($6::int2, to_timestamp($7::float8))
             ORDER BY priority, run_at, id
             LIMIT $3
             FOR UPDATE SKIP LOCKED
@@ -172,7 +180,8 @@ package enum JobSQL {
             SELECT pg_notify($8, json_build_object(
                 'queue', queue,
                 'available', count(*) FILTER (WHERE state = 'available'),
-                'scheduled', count(*) FILTER (WHERE state = 'scheduled'))::text)
+                'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
+                'requeued', true)::text)
             FROM updated
             WHERE state IN ('available', 'scheduled')
             GROUP BY queue
@@ -208,7 +217,8 @@ package enum JobSQL {
             UPDATE jobs SET state = 'available' WHERE jobs.id = ANY (ARRAY(SELECT id FROM due)) RETURNING jobs.queue
         ),
         notified AS (
-            SELECT pg_notify($2, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            SELECT pg_notify($2, json_build_object(
+                'queue', queue, 'available', count(*), 'scheduled', 0, 'requeued', true)::text)
             FROM promoted
             GROUP BY queue
         )
@@ -247,7 +257,8 @@ package enum JobSQL {
             RETURNING jobs.id, jobs.kind, jobs.queue, jobs.state
         ),
         notified AS (
-            SELECT pg_notify($5, json_build_object('queue', queue, 'available', count(*), 'scheduled', 0)::text)
+            SELECT pg_notify($5, json_build_object(
+                'queue', queue, 'available', count(*), 'scheduled', 0, 'requeued', true)::text)
             FROM rescued
             WHERE state = 'available'
             GROUP BY queue
@@ -292,24 +303,79 @@ package enum JobSQL {
         job AS (
             INSERT INTO jobs (kind, queue, payload, priority, max_attempts, unique_key)
             SELECT $3, $4, $5::jsonb, $6::int2, $7::int4, $8 FROM run
-            RETURNING id, queue
+            RETURNING id, queue, priority
         ),
         notified AS (
-            SELECT pg_notify($9, json_build_object('queue', queue, 'available', 1, 'scheduled', 0)::text) FROM job
+            SELECT pg_notify($9, json_build_object(
+                'queue', queue, 'available', 1, 'scheduled', 0, 'priority', priority)::text) FROM job
         )
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """
 
     /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job; every part is read
     /// from a partial index.
-    static let sample = """
-        SELECT
-            (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
+    private static let depthColumns = """
+        (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
             (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
             (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
             (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
             (SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM jobs
                 WHERE state = 'available')::float8 AS oldest_ready_seconds
+        """
+
+    /// ``depthColumns`` alone (for `slot-worker jobs status`).
+    static let depth = "SELECT \(depthColumns)"
+
+    /// ``depthColumns``, and the ready jobs older than `$5` s whose kind no live worker runs (among the first 50,000
+    /// such jobs: a healthy queue has none, so the scan is short). Refreshes this worker's row in `job_workers` first;
+    /// live workers are those seen in the last `$4` s, plus this one; rows unseen for an hour are deleted.
+    ///
+    /// Binds: worker id, queue, kinds (this worker's), live window (s), age (s).
+    static let sample = """
+        WITH registered AS (
+            INSERT INTO job_workers (worker_id, queue, kinds, seen_at) VALUES ($1, $2, $3::text[], now())
+            ON CONFLICT (worker_id) DO UPDATE SET queue = EXCLUDED.queue, kinds = EXCLUDED.kinds, seen_at = now()
+        ),
+        forgotten AS (
+            DELETE FROM job_workers WHERE seen_at < now() - interval '1 hour' AND worker_id <> $1
+        ),
+        live AS (
+            SELECT w.queue, k.kind FROM job_workers w, unnest(w.kinds) AS k(kind)
+            WHERE w.seen_at >= now() - make_interval(secs => $4::float8)
+            UNION
+            SELECT $2, unnest($3::text[])
+        )
+        SELECT \(depthColumns),
+            (SELECT count(*) FROM (
+                SELECT queue, kind FROM jobs
+                WHERE state = 'available' AND run_at < now() - make_interval(secs => $5::float8)
+                LIMIT 50000
+            ) old WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.queue = old.queue AND live.kind = old.kind))
+                AS unrunnable
+        """
+
+    /// The age of the oldest transaction or snapshot pinning the xmin horizon (what keeps VACUUM from removing dead
+    /// rows): sessions from `pg_stat_activity` (other roles' sessions only with `pg_read_all_stats`) and prepared
+    /// transactions. Binds: none.
+    static let horizon = """
+        SELECT greatest(
+                (SELECT extract(epoch FROM now() - min(coalesce(xact_start, query_start))) FROM pg_stat_activity
+                    WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()),
+                (SELECT extract(epoch FROM now() - min(prepared)) FROM pg_prepared_xacts),
+                0)::float8 AS horizon_seconds
+        """
+
+    /// One row per queue table: its dead and live tuples, size (heap and TOAST; its indexes) and seconds since its
+    /// last vacuum or autovacuum (since the server started when never). Binds: none.
+    static let tableStats = """
+        SELECT c.relname AS name, coalesce(s.n_dead_tup, 0) AS dead_tuples, coalesce(s.n_live_tup, 0) AS live_tuples,
+            pg_table_size(c.oid) AS table_bytes, pg_indexes_size(c.oid) AS index_bytes,
+            extract(epoch FROM now() - coalesce(
+                greatest(s.last_vacuum, s.last_autovacuum), pg_postmaster_start_time()))::float8 AS vacuum_age_seconds
+        FROM pg_class c
+        LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+        WHERE c.oid IN (to_regclass('jobs'), to_regclass('periodic_runs'), to_regclass('job_workers'))
+        ORDER BY c.relname
         """
 
     /// Job counts by kind and state (a full scan: for operators, not for metrics).
@@ -325,7 +391,8 @@ package enum JobSQL {
             RETURNING *
         ),
         notified AS (
-            SELECT pg_notify($2, json_build_object('queue', queue, 'available', 1, 'scheduled', 0)::text)
+            SELECT pg_notify($2, json_build_object(
+                'queue', queue, 'available', 1, 'scheduled', 0, 'requeued', true)::text)
             FROM retried
         )
         SELECT retried.*, (SELECT count(*) FROM notified) AS notifications FROM retried

@@ -16,7 +16,7 @@ public enum JobState: String, Sendable, CaseIterable, Codable, PostgresEncodable
     case running
     /// Finished successfully.
     case succeeded
-    /// Finished without success: out of attempts, failed permanently, undecodable payload or unknown kind.
+    /// Finished without success: out of attempts, failed permanently, or an undecodable payload.
     case dead
     /// Cancelled by an operator or by its handler.
     case cancelled

@@ -2,24 +2,32 @@ public import Logging
 public import Persistence
 public import ServiceLifecycle
 
-/// Reads queue depth by state and the oldest ready job's age from the database every ``interval`` with one
-/// statement over partial indexes, and hands it to the observer (for `slotworker_jobs_queue_depth` and
-/// `slotworker_jobs_oldest_ready_age_seconds`). These gauges describe the whole queue, not this process, so every
-/// worker reports the same values. Stops on graceful shutdown.
+/// Every ``interval``, registers this worker's kinds in `job_workers` and reads a ``QueueSample`` (queue depth by
+/// state over partial indexes, the oldest ready job's age, ready jobs no live worker runs, the xmin horizon's age,
+/// and dead tuples, sizes and vacuum ages of the queue's tables), and hands it to the observer. These gauges
+/// describe the whole queue, not this process, so every worker reports the same values. Stops on graceful shutdown.
 public struct QueueStatsSampler: Service {
     public let interval: Duration
+    /// This worker, as registered for the `unrunnable` count.
+    public let worker: WorkerRegistration
+    /// Ready jobs waiting longer than this, of a kind no live worker registered, count as unrunnable.
+    public let unrunnableAfter: Duration
     private let database: Database
     private let observer: any JobQueueObserver
     private let logger: Logger
 
     public init(
         database: Database,
+        worker: WorkerRegistration,
         interval: Duration = .seconds(5),
+        unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver,
         logger: Logger
     ) {
         self.database = database
+        self.worker = worker
         self.interval = interval
+        self.unrunnableAfter = unrunnableAfter
         self.observer = observer
         self.logger = logger
     }
@@ -32,7 +40,11 @@ public struct QueueStatsSampler: Service {
 
     /// Samples once and reports the sample to the observer.
     public func sampleOnce() async -> Result<QueueSample, RepositoryError> {
-        let result = await database.withJobs { await $0.sample() }
+        // Workers seen within three intervals (at least 30 s) are live: a missed sample or two does not count.
+        let liveWithin = max(interval * 3, .seconds(30))
+        let result = await database.withJobs {
+            await $0.sample(worker: worker, liveWithin: liveWithin, unrunnableAfter: unrunnableAfter)
+        }
         if case .success(let sample) = result { observer.sampled(sample) }
         return result
     }

@@ -18,7 +18,7 @@ extension Repository where Mapping == JobTable {
                 byState[state, default: 0] += count
                 byKind[kind, default: [:]][state] = count
             }
-            let sample = try await connection.query(JobSQL.sample, prepared: true, operation: "jobs.status")
+            let sample = try await connection.query(JobSQL.depth, prepared: true, operation: "jobs.status")
             let oldest: Double? = try sample[0].decode("oldest_ready_seconds")
             return QueueStatus(byState: byState, byKind: byKind, oldestReadyAgeSeconds: oldest ?? 0)
         }

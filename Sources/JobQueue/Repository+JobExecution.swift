@@ -8,19 +8,22 @@ extension Repository where Mapping == JobTable {
     /// leased for `lease`.
     ///
     /// Jobs are taken in `priority, run_at, id` order; rows other workers are claiming are skipped, never waited
-    /// for. Kinds in `excludingKinds` (at their concurrency limit) are left alone.
+    /// for. Only jobs of `kinds` are claimed: the others stay `available`, untouched (no attempt spent). Only rows
+    /// at or above `floor` in `(priority, run_at)` are seen (default: all; see `ClaimFloor`).
     public func claim(
         queue: String,
         limit: Int,
         workerID: String,
         lease: Duration,
-        excludingKinds: [String] = []
+        kinds: [String],
+        from floor: (priority: Int, runAt: Double)? = nil
     ) async -> Result<[ClaimedJob], RepositoryError> {
-        guard limit > 0 else { return .success([]) }
+        guard limit > 0, !kinds.isEmpty else { return .success([]) }
+        let floor = floor ?? ClaimFloor.unbounded
         return await run("claim") { connection in
             let rows = try await connection.query(
                 JobSQL.claim,
-                [queue, excludingKinds, limit, workerID, lease.seconds],
+                [queue, kinds, limit, workerID, lease.seconds, floor.priority, floor.runAt],
                 prepared: true,
                 operation: "jobs.claim"
             )

@@ -69,15 +69,63 @@ extension Repository where Mapping == JobTable {
     }
 
     /// Queue depth and oldest ready age, in one statement that reads only partial indexes.
-    public func sample() async -> Result<QueueSample, RepositoryError> {
+    /// Reads a ``QueueSample`` in three statements (queue depth and registration, horizon, table statistics) after
+    /// refreshing `worker`'s row in `job_workers`.
+    ///
+    /// - Parameters:
+    ///   - liveWithin: workers seen this recently count as live.
+    ///   - unrunnableAfter: ready jobs waiting longer than this count as unrunnable when no live worker runs their
+    ///     kind.
+    public func sample(
+        worker: WorkerRegistration,
+        liveWithin: Duration,
+        unrunnableAfter: Duration
+    ) async -> Result<QueueSample, RepositoryError> {
         await run("sample") { connection in
-            let row = try await connection.query(JobSQL.sample, prepared: true, operation: "jobs.sample")[0]
+            let row = try await connection.query(
+                JobSQL.sample,
+                [worker.workerID, worker.queue, worker.kinds, liveWithin.seconds, unrunnableAfter.seconds],
+                prepared: true,
+                operation: "jobs.sample"
+            )[0]
             var depth: [JobState: Int] = [:]
             for state in QueueSample.sampledStates {
                 depth[state] = try row.decode(state.rawValue, as: Int.self)
             }
             let oldest: Double? = try row.decode("oldest_ready_seconds")
-            return QueueSample(depth: depth, oldestReadyAge: oldest ?? 0)
+            let horizon: Double = try await connection.query(
+                JobSQL.horizon, prepared: true, operation: "jobs.sample"
+            )[0].decode("horizon_seconds")
+            let tables = try await connection.query(JobSQL.tableStats, prepared: true, operation: "jobs.sample").map {
+                QueueSample.TableStats(
+                    name: try $0.decode("name"),
+                    deadTuples: try $0.decode("dead_tuples"),
+                    liveTuples: try $0.decode("live_tuples"),
+                    tableBytes: try $0.decode("table_bytes"),
+                    indexBytes: try $0.decode("index_bytes"),
+                    vacuumAge: try $0.decode("vacuum_age_seconds")
+                )
+            }
+            return QueueSample(
+                depth: depth,
+                oldestReadyAge: oldest ?? 0,
+                unrunnable: try row.decode("unrunnable"),
+                horizonAge: horizon,
+                tables: tables
+            )
         }
+    }
+}
+
+/// A worker as `job_workers` records it: the kinds it runs on its queue.
+public struct WorkerRegistration: Sendable, Equatable {
+    public var workerID: String
+    public var queue: String
+    public var kinds: [String]
+
+    public init(workerID: String, queue: String, kinds: [String]) {
+        self.workerID = workerID
+        self.queue = queue
+        self.kinds = kinds
     }
 }

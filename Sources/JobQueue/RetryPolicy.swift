@@ -21,10 +21,17 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The wait after failed attempt number `attempt` (1-based).
     public func delay(afterAttempt attempt: Int) -> Duration {
+        var generator = SystemRandomNumberGenerator()
+        return delay(afterAttempt: attempt, using: &generator)
+    }
+
+    /// The wait after failed attempt number `attempt` (1-based), with the jitter drawn from `generator` (none is
+    /// drawn when `jitter` is 0).
+    package func delay(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let exponent = min(max(attempt - 1, 0), 62)
         let raw = base.seconds * Double(sign: .plus, exponent: exponent, significand: 1)
         let capped = min(raw, cap.seconds)
-        let factor = jitter == 0 ? 1 : Double.random(in: (1 - jitter)...(1 + jitter))
+        let factor = jitter == 0 ? 1 : Double.random(in: (1 - jitter)...(1 + jitter), using: &generator)
         return .milliseconds(Int64((capped * factor * 1000).rounded()))
     }
 }

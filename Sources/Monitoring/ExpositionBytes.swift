@@ -24,6 +24,18 @@ extension [UInt8] {
         }
     }
 
+    /// Appends an integer in decimal without allocating (bucket counts: most of a scrape's numbers).
+    mutating func appendDecimal(_ value: Int) {
+        if value < 0 { append(UInt8(ascii: "-")) }
+        let start = endIndex
+        var remaining = value.magnitude
+        repeat {
+            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remaining % 10))
+            remaining /= 10
+        } while remaining > 0
+        self[start...].reverse()
+    }
+
     /// Appends a sample value: Swift's shortest round-tripping decimal, or `NaN`, `+Inf`, `-Inf`.
     mutating func appendSampleValue(_ value: Double) {
         if value.isNaN {

@@ -70,14 +70,14 @@ public final class HistogramSeries: Sendable {
             for (index, prefix) in bucketPrefixes.enumerated() {
                 cumulative += state.counts[index]
                 buffer.append(contentsOf: prefix)
-                buffer.append(contentsOf: String(cumulative).utf8)
+                buffer.appendDecimal(cumulative)
                 buffer.append(UInt8(ascii: "\n"))
             }
             buffer.append(contentsOf: sumPrefix)
             buffer.appendSampleValue(state.sum)
             buffer.append(UInt8(ascii: "\n"))
             buffer.append(contentsOf: countPrefix)
-            buffer.append(contentsOf: String(cumulative).utf8)
+            buffer.appendDecimal(cumulative)
             buffer.append(UInt8(ascii: "\n"))
         }
     }

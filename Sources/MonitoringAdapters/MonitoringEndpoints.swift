@@ -5,7 +5,7 @@ public import Monitoring
 ///
 /// | route | answer |
 /// |---|---|
-/// | `GET /metrics` | 200, Prometheus text 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`) for every `Accept` (OpenMetrics is never offered: swift-prometheus cannot write it); 401 with `WWW-Authenticate: Bearer` when a token is configured and the request lacks it |
+/// | `GET /metrics` | 200, Prometheus text 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`) for every `Accept` (OpenMetrics is never offered: swift-prometheus cannot write it), gzip-encoded when `Accept-Encoding` allows it (Prometheus always asks), always with `Vary: Accept-Encoding`; 401 with `WWW-Authenticate: Bearer` when a token is configured and the request lacks it |
 /// | `GET /livez`, `GET /healthz` | 200 `ok`: the process serves HTTP; never looks at the database |
 /// | `GET /readyz` | 200 or 503 with the JSON of ``ReadinessReport/json`` |
 /// | other paths | 404 |
@@ -74,7 +74,7 @@ public struct MonitoringEndpoints: Sendable {
                 status: 200,
                 headers: ["Content-Type": MetricsRegistry.contentType, "Cache-Control": "no-store"],
                 body: self.registry.render()
-            )
+            ).encoded(for: request)
         case Self.readinessPath:
             let report = self.health.report()
             return HTTPResponse(

@@ -19,21 +19,25 @@ import Synchronization
 /// | `slotworker_jobs_claim_size` | histogram (claims that returned jobs) | — |
 /// | `slotworker_jobs_rescued_total` | counter | — |
 /// | `slotworker_jobs_last_poll_success_timestamp_seconds` | gauge (Unix time) | — |
+/// | `slotworker_jobs_unrunnable` | gauge (from the sampler) | — |
+/// | `slotworker_db_xmin_horizon_age_seconds` | gauge (from the sampler) | — |
+/// | `slotworker_jobs_table_dead_tuples` | gauge (from the sampler) | `table` = jobs, job_workers, periodic_runs |
+/// | `slotworker_jobs_table_size_bytes` | gauge (from the sampler) | `table`, `part` = heap, indexes |
+/// | `slotworker_jobs_table_vacuum_age_seconds` | gauge (from the sampler) | `table` |
 ///
-/// `kind` is bounded: the runner passes registered kinds and `unknown` only. ``prepare(kinds:)`` creates every
+/// `kind` is bounded: the runner passes registered kinds only. ``prepare(kinds:)`` creates every
 /// series of those kinds at 0. Updating takes one short lock (a dictionary lookup of cached handles).
 public final class PrometheusJobQueueMetrics: JobQueueObserver {
-    /// Attempt durations, from 1 ms to 10 min.
+    /// Attempt durations, from 5 ms to 10 min (10 buckets per kind: the run and wait histograms are most of a kind's
+    /// series).
     public static let runDurationBuckets: [Duration] = [
-        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
-        .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+        .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .seconds(1),
+        .milliseconds(2500), .seconds(10), .seconds(30), .seconds(120), .seconds(600),
     ]
-    /// Waits from due to claim, from 1 ms to 1 h.
+    /// Waits from due to claim, from 2.5 ms (a job claimed on its NOTIFY) to 1 h.
     public static let waitBuckets: [Duration] = [
-        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
-        .seconds(10), .seconds(30), .seconds(60), .seconds(300), .seconds(900), .seconds(3600),
+        .microseconds(2500), .milliseconds(10), .milliseconds(50), .milliseconds(250), .seconds(1), .seconds(5),
+        .seconds(30), .seconds(60), .seconds(300), .seconds(3600),
     ]
     /// Jobs per claim.
     public static let claimSizeBuckets: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
@@ -54,6 +58,19 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
     private let claimSize: HistogramSeries
     private let rescuedTotal: Counter
     private let lastPollSuccess: Gauge
+    private let unrunnable: Gauge
+    private let horizonAge: Gauge
+    private let tables: [String: TableHandles]
+
+    private struct TableHandles: Sendable {
+        var deadTuples: Gauge
+        var heapBytes: Gauge
+        var indexBytes: Gauge
+        var vacuumAge: Gauge
+    }
+
+    /// The tables the sampler reports (its `tableStats` statement reads exactly these).
+    public static let queueTables = ["jobs", "job_workers", "periodic_runs"]
 
     /// Defines the kind-independent metrics; kind series are made by ``prepare(kinds:)`` or on first use.
     public init(registry: MetricsRegistry) {
@@ -90,6 +107,40 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
             "slotworker_jobs_last_poll_success_timestamp_seconds",
             help: "Unix time of this process's last successful claim or promotion round."
         )
+        unrunnable = registry.gauge(
+            "slotworker_jobs_unrunnable",
+            help: "Ready jobs waiting over a minute whose kind no live worker runs (sampled; rolling deploys)."
+        )
+        horizonAge = registry.gauge(
+            "slotworker_db_xmin_horizon_age_seconds",
+            help: "Seconds the oldest transaction or snapshot holding back VACUUM has been open (sampled)."
+        )
+        var tables: [String: TableHandles] = [:]
+        for table in Self.queueTables {
+            tables[table] = TableHandles(
+                deadTuples: registry.gauge(
+                    "slotworker_jobs_table_dead_tuples",
+                    help: "Dead tuples of a job-queue table, from pg_stat_user_tables (sampled).",
+                    labels: ["table": table]
+                ),
+                heapBytes: registry.gauge(
+                    "slotworker_jobs_table_size_bytes",
+                    help: "Size of a job-queue table: heap and TOAST, or its indexes (sampled).",
+                    labels: ["table": table, "part": "heap"]
+                ),
+                indexBytes: registry.gauge(
+                    "slotworker_jobs_table_size_bytes",
+                    help: "Size of a job-queue table: heap and TOAST, or its indexes (sampled).",
+                    labels: ["table": table, "part": "indexes"]
+                ),
+                vacuumAge: registry.gauge(
+                    "slotworker_jobs_table_vacuum_age_seconds",
+                    help: "Seconds since a job-queue table was last vacuumed or autovacuumed (sampled).",
+                    labels: ["table": table]
+                )
+            )
+        }
+        self.tables = tables
     }
 
     public func prepare(kinds: [String]) {
@@ -129,6 +180,15 @@ public final class PrometheusJobQueueMetrics: JobQueueObserver {
             gauge.set(to: Double(sample.depth[state] ?? 0))
         }
         oldestReadyAge.set(to: sample.oldestReadyAge)
+        unrunnable.set(to: Double(sample.unrunnable))
+        horizonAge.set(to: sample.horizonAge)
+        for table in sample.tables {
+            guard let handles = tables[table.name] else { continue }
+            handles.deadTuples.set(to: Double(table.deadTuples))
+            handles.heapBytes.set(to: Double(table.tableBytes))
+            handles.indexBytes.set(to: Double(table.indexBytes))
+            handles.vacuumAge.set(to: table.vacuumAge)
+        }
     }
 
     public func pollSucceeded(at date: Date) {

@@ -7,29 +7,30 @@ import Synchronization
 ///
 /// | metric | labels |
 /// |---|---|
-/// | `slotworker_repository_operation_duration_seconds` (histogram) | `repository`, `operation`, `outcome` = `success` or `failure` |
-/// | `slotworker_repository_operation_failures_total` | `repository`, `operation`, `error` = `not_found`, `validation`, `conflict`, `database` |
+/// | `slotworker_repository_operation_duration_seconds` (histogram) | `repository`, `operation` |
+/// | `slotworker_repository_operation_failures_total` | `repository`, `error` = `not_found`, `validation`, `conflict`, `database` |
 /// | `slotworker_transactions_total` | `outcome` = `committed`, `rolled_back`, `failed` |
-/// | `slotworker_transaction_duration_seconds` (histogram) | `outcome` |
+/// | `slotworker_transaction_duration_seconds` (histogram) | — |
 ///
-/// The duration histogram splits only success from failure (keeping its series count low); the error class of a
-/// failure is counted in `…_failures_total`. ``prepare(repository:operations:)`` creates every series of a repository
-/// at 0; operations that were not prepared get their series on first use.
+/// Series are budgeted (a worker has about 80 operations): one duration histogram per operation, successes and
+/// failures alike, with 9 buckets; failures are counted per repository and error class (which operation failed is
+/// in the error itself, `RepositoryError`'s operation); the transaction histogram has no outcome (the outcome is
+/// counted in `…_transactions_total`). ``prepare(repository:operations:)`` creates every series of a repository at 0;
+/// operations that were not prepared get their series on first use.
 ///
 /// Cost: ``recordOperation(repository:operation:duration:error:)`` takes one short lock for a dictionary lookup of
 /// cached handles, then updates them; it never touches the registry after the first call for an operation.
 public final class RepositoryMetrics: RepositoryObserver {
-    /// Histogram buckets for repository operations, from 100 µs to 5 s.
+    /// Histogram buckets for repository operations, from 250 µs (a point query on a near server) to 500 ms (slower
+    /// lands in `+Inf`, where `histogram_quantile` reports the top bound).
     public static let operationBuckets: [Duration] = [
-        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500),
-        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+        .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(100), .milliseconds(500),
     ]
-    /// Histogram buckets for whole transactions, from 500 µs to 10 s.
+    /// Histogram buckets for whole transactions, from 1 ms to 5 s.
     public static let transactionBuckets: [Duration] = [
-        .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
-        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
     private struct OperationKey: Hashable, Sendable {
@@ -38,42 +39,33 @@ public final class RepositoryMetrics: RepositoryObserver {
     }
 
     private struct OperationHandles: Sendable {
-        var success: HistogramSeries
-        var failure: HistogramSeries
-        /// Indexed like `RepositoryErrorClass.allCases`.
-        var failures: [Counter]
-    }
-
-    private struct TransactionHandles: Sendable {
-        var count: Counter
         var duration: HistogramSeries
+        /// The repository's failure counters, indexed like `RepositoryErrorClass.allCases`.
+        var failures: [Counter]
     }
 
     private let registry: MetricsRegistry
     private let operations = Mutex<[OperationKey: OperationHandles]>([:])
-    private let transactions: [TransactionOutcome: TransactionHandles]
+    private let transactionCounts: [TransactionOutcome: Counter]
+    private let transactionDuration: HistogramSeries
 
     /// Defines the transaction metrics (all outcomes at 0); operation series are created by ``prepare``.
     public init(registry: MetricsRegistry) {
         self.registry = registry
-        var transactions: [TransactionOutcome: TransactionHandles] = [:]
+        var counts: [TransactionOutcome: Counter] = [:]
         for outcome in TransactionOutcome.allCases {
-            let labels = ["outcome": outcome.rawValue]
-            transactions[outcome] = TransactionHandles(
-                count: registry.counter(
-                    "slotworker_transactions_total",
-                    help: "Units of Work finished, by outcome.",
-                    labels: labels
-                ),
-                duration: registry.durationHistogram(
-                    "slotworker_transaction_duration_seconds",
-                    help: "Duration of Units of Work from BEGIN to COMMIT or ROLLBACK, by outcome.",
-                    labels: labels,
-                    buckets: Self.transactionBuckets
-                )
+            counts[outcome] = registry.counter(
+                "slotworker_transactions_total",
+                help: "Units of Work finished, by outcome.",
+                labels: ["outcome": outcome.rawValue]
             )
         }
-        self.transactions = transactions
+        self.transactionCounts = counts
+        self.transactionDuration = registry.durationHistogram(
+            "slotworker_transaction_duration_seconds",
+            help: "Duration of Units of Work from BEGIN to COMMIT or ROLLBACK, whatever their outcome.",
+            buckets: Self.transactionBuckets
+        )
     }
 
     public func prepare(repository: String, operations: [String]) {
@@ -89,18 +81,15 @@ public final class RepositoryMetrics: RepositoryObserver {
         error: RepositoryErrorClass?
     ) {
         let handles = self.handles(OperationKey(repository: repository, operation: operation))
-        guard let error else {
-            handles.success.record(duration)
-            return
+        handles.duration.record(duration)
+        if let error {
+            handles.failures[Self.index(of: error)].increment()
         }
-        handles.failure.record(duration)
-        handles.failures[Self.index(of: error)].increment()
     }
 
     public func recordTransaction(outcome: TransactionOutcome, duration: Duration) {
-        guard let handles = self.transactions[outcome] else { return }
-        handles.count.increment()
-        handles.duration.record(duration)
+        self.transactionCounts[outcome]?.increment()
+        self.transactionDuration.record(duration)
     }
 
     private func handles(_ key: OperationKey) -> OperationHandles {
@@ -118,22 +107,21 @@ public final class RepositoryMetrics: RepositoryObserver {
     }
 
     private func makeHandles(_ key: OperationKey) -> OperationHandles {
-        func histogram(_ outcome: String) -> HistogramSeries {
-            self.registry.durationHistogram(
-                "slotworker_repository_operation_duration_seconds",
-                help: "Duration of repository operations, by repository, operation and outcome (success or failure).",
-                labels: ["repository": key.repository, "operation": key.operation, "outcome": outcome],
-                buckets: Self.operationBuckets
-            )
-        }
+        let duration = self.registry.durationHistogram(
+            "slotworker_repository_operation_duration_seconds",
+            help: "Duration of repository operations (successful or not), by repository and operation.",
+            labels: ["repository": key.repository, "operation": key.operation],
+            buckets: Self.operationBuckets
+        )
+        // The registry returns the same counters for every operation of a repository.
         let failures = RepositoryErrorClass.allCases.map { error in
             self.registry.counter(
                 "slotworker_repository_operation_failures_total",
-                help: "Failed repository operations, by repository, operation and error class.",
-                labels: ["repository": key.repository, "operation": key.operation, "error": error.rawValue]
+                help: "Failed repository operations, by repository and error class.",
+                labels: ["repository": key.repository, "error": error.rawValue]
             )
         }
-        return OperationHandles(success: histogram("success"), failure: histogram("failure"), failures: failures)
+        return OperationHandles(duration: duration, failures: failures)
     }
 
     private static func index(of error: RepositoryErrorClass) -> Int {

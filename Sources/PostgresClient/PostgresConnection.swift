@@ -74,7 +74,23 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens a connection on the calling thread. Only for threads that may block (Dispatch, dedicated threads).
     static func connectBlocking(_ configuration: PostgresConfiguration) throws -> PostgresConnection {
-        PostgresConnection(connection: try connectRaw(configuration), configuration: configuration)
+        let connection = try connectRaw(configuration)
+        if configuration.preparedStatements == .named {
+            // Named statements are planned for their values every time: a generic plan made while a table was
+            // small keeps its sequential scan after the table grew (see PreparedStatements.named).
+            let result = PQexec(connection, "SET plan_cache_mode = force_custom_plan")
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+                let reason = String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines()
+                PQfinish(connection)
+                throw PostgresError(
+                    .connectionFailed,
+                    message: "cannot set plan_cache_mode on \(configuration.description): \(reason)",
+                    operation: "connect"
+                )
+            }
+        }
+        return PostgresConnection(connection: connection, configuration: configuration)
     }
 
     /// True once a call failed in a way that leaves the connection unusable; the pool then discards it.
@@ -95,7 +111,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with `$n` parameters and returns all rows.
     ///
     /// - Parameters:
-    ///   - prepared: prepare the statement once per connection and reuse it (for hot queries with a fixed text).
+    ///   - prepared: prepare the statement once per connection and reuse it (for hot queries with a fixed text);
+    ///     with ``PostgresConfiguration/PreparedStatements/unnamed`` it is sent with its text like any other.
     ///   - operation: a name for error context.
     public nonisolated(nonsending) func query(
         _ sql: String,
@@ -109,7 +126,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let parameters = PostgresParameters(encoded)
         defer { parameters.deallocate() }
         var results: PostgresResults
-        if prepared {
+        if prepared, configuration.preparedStatements == .named {
             let name = try await preparedName(for: sql, types: parameters.types, operation: operation)
             results = try await roundTrip(operation: operation) { connection in
                 parameters.withPointers { count, _, values, lengths, formats in

@@ -26,7 +26,7 @@ public import Persistence
 /// read `state`), but same-page updates keep the heap compact between vacuums.
 public enum JobQueueMigrations {
     /// Every job-queue migration in version order.
-    public static let all: [Migration] = [jobs]
+    public static let all: [Migration] = [jobs, workers, autovacuum]
 
     static let jobs = Migration(
         version: 100,
@@ -74,6 +74,44 @@ public enum JobQueueMigrations {
                 period_start timestamptz NOT NULL,
                 enqueued_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (name, period_start)
+            );
+            """
+    )
+
+    /// The live workers and the kinds they run, so the sampler can count ready jobs no live worker runs (during a
+    /// rolling deploy a new kind meets old workers, which leave it untouched). Each worker's sampler refreshes its
+    /// row every sample and forgets rows not refreshed for an hour.
+    static let workers = Migration(
+        version: 101,
+        name: "job_workers",
+        sql: """
+            CREATE TABLE job_workers (
+                worker_id text PRIMARY KEY,
+                queue text NOT NULL,
+                kinds text[] NOT NULL,
+                seen_at timestamptz NOT NULL DEFAULT now()
+            );
+            """
+    )
+
+    /// Autovacuum settings of the hot table, which churns thousands of rows a second: the server's defaults (vacuum
+    /// after 20% of the table changed, analyze after 10%) let dead rows pile up for minutes on a large table. Here a
+    /// vacuum is due after 10,000 dead rows or 50,000 inserts whatever the table's size, runs without cost-based
+    /// sleeps (it is short when frequent), and statistics follow after 50,000 changed rows. Autovacuum still looks
+    /// at the database only every `autovacuum_naptime` (server-wide, default 60 s); the runner's claim floor keeps
+    /// claims independent of the dead entries in between (see the runner's `ClaimFloor`).
+    static let autovacuum = Migration(
+        version: 102,
+        name: "jobs_autovacuum",
+        sql: """
+            ALTER TABLE jobs SET (
+                autovacuum_vacuum_scale_factor = 0,
+                autovacuum_vacuum_threshold = 10000,
+                autovacuum_vacuum_insert_scale_factor = 0,
+                autovacuum_vacuum_insert_threshold = 50000,
+                autovacuum_analyze_scale_factor = 0,
+                autovacuum_analyze_threshold = 50000,
+                autovacuum_vacuum_cost_delay = 0
             );
             """
     )

@@ -1,12 +1,13 @@
 public import Domain
 public import Persistence
-import Repositories
+public import Repositories
 
-/// Recruiter use cases (the guide's examples 1 and 2), one Unit of Work each.
-public struct RecruiterService: Sendable {
-    public let database: Database
+/// Recruiter use cases (the guide's examples 1 and 2), one Unit of Work each. Generic over where its Units of Work
+/// come from, like ``SlotBookingService``.
+public struct RecruiterService<Store: UnitOfWorkProvider>: Sendable where Store.Work: DomainUnitOfWork {
+    public let database: Store
 
-    public init(database: Database) {
+    public init(database: Store) {
         self.database = database
     }
 

@@ -1,19 +1,23 @@
 public import Domain
 public import Foundation
 public import Persistence
-import Repositories
+public import Repositories
 
 /// Booking a slot (the guide's example 3): each call is one Unit of Work in which the slot change, its event-log
 /// row and whatever the hooks write commit together or not at all.
 ///
-/// Concurrency: the slot is read with `SELECT … FOR UPDATE`, so concurrent bookings of one slot queue on its row
-/// lock; the first commits, the others then see it RESERVED and fail with `.validation(field: "status")`.
-public struct SlotBookingService: Sendable {
+/// Concurrency: the slot is read with `getForUpdate` (`SELECT … FOR UPDATE` on PostgreSQL), so concurrent bookings
+/// of one slot queue on its row lock; the first commits, the others then see it RESERVED and fail with
+/// `.validation(field: "status")`.
+///
+/// Generic over where its Units of Work come from: `SlotBookingService<Database>` in production (the type is
+/// inferred from `init(database:)`), an in-memory store in unit tests of the booking rules.
+public struct SlotBookingService<Store: UnitOfWorkProvider>: Sendable where Store.Work: DomainUnitOfWork {
     /// Work to do inside the booking's Unit of Work after the slot changed, e.g. a side record in the same
     /// transaction. Receives the slot as stored. A `.failure` rolls the whole booking back and is returned.
-    public typealias Hook = @Sendable (UnitOfWork, Slot) async -> Result<Void, RepositoryError>
+    public typealias Hook = @Sendable (Store.Work, Slot) async -> Result<Void, RepositoryError>
 
-    public let database: Database
+    public let database: Store
     let afterReserve: Hook?
     let afterConfirm: Hook?
     let now: @Sendable () -> Date
@@ -24,7 +28,7 @@ public struct SlotBookingService: Sendable {
     ///     Reminders need no hook: the worker derives them from the `slots` table, however a booking was written.
     ///   - now: the clock; tests pass a fixed one.
     public init(
-        database: Database,
+        database: Store,
         afterReserve: Hook? = nil,
         afterConfirm: Hook? = nil,
         now: @escaping @Sendable () -> Date = { Date() }

@@ -1,15 +1,16 @@
 public import Domain
 public import Foundation
 public import Persistence
-import Repositories
+public import Repositories
 
 /// Publishing slots in bulk (the guide's "batch operations"): all slots in ONE statement in ONE transaction.
-public struct SlotPublishingService: Sendable {
-    public let database: Database
+/// Generic over where its Units of Work come from, like ``SlotBookingService``.
+public struct SlotPublishingService<Store: UnitOfWorkProvider>: Sendable where Store.Work: DomainUnitOfWork {
+    public let database: Store
     let now: @Sendable () -> Date
 
     /// - Parameter now: the clock; tests pass a fixed one.
-    public init(database: Database, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: Store, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.now = now
     }

@@ -2,7 +2,7 @@ import Foundation
 import JobQueue
 public import Logging
 import Persistence
-import PostgresClient
+public import PostgresClient
 
 /// The operator commands on the queue: enqueue, bulk enqueue, status, retry, cancel.
 ///
@@ -11,8 +11,7 @@ public struct JobsCommandRunner {
     let database: Database
 
     /// Connects lazily: no connection is opened until the first statement.
-    public init(databaseURL: String, connectTimeoutSeconds: Int = 5, logger: Logger) throws {
-        let configuration = try PostgresConfiguration(databaseURL, connectTimeoutSeconds: connectTimeoutSeconds)
+    public init(configuration: PostgresConfiguration, logger: Logger) {
         database = Database(
             pool: PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger),
             logger: logger

@@ -1,6 +1,6 @@
 public import Logging
 import Persistence
-import PostgresClient
+public import PostgresClient
 import Schema
 
 /// `slot-worker migrate`: applies pending migrations and reports the schema version.
@@ -8,8 +8,9 @@ public enum MigrateCommandRunner {
     /// Applies every pending migration. Safe to run from several processes at once.
     ///
     /// - Returns: the versions applied by this call and the resulting schema version.
-    public static func run(databaseURL: String, logger: Logger) async throws -> (applied: [Int], version: Int) {
-        let configuration = try PostgresConfiguration(databaseURL)
+    public static func run(configuration: PostgresConfiguration, logger: Logger) async throws
+        -> (applied: [Int], version: Int)
+    {
         let pool = PostgresPool(configuration: configuration, options: .init(maxConnections: 1), logger: logger)
         do {
             let migrator = Migrator(migrations: Schema.migrations, logger: logger)

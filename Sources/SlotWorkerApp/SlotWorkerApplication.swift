@@ -34,10 +34,7 @@ public struct SlotWorkerApplication {
     /// down. Call once per process. Throws configuration and bind errors before anything starts.
     public func run(exitWhenIdle: Bool = false) async throws {
         MetricsSystem.bootstrap(metrics.makeMetricsFactory())
-        let postgres = try PostgresConfiguration(
-            configuration.databaseURL,
-            connectTimeoutSeconds: configuration.connectTimeoutSeconds
-        )
+        let postgres = try configuration.postgresConfiguration()
         let listenConfiguration = try configuration.listenURL.map {
             try PostgresConfiguration($0, connectTimeoutSeconds: configuration.connectTimeoutSeconds)
         }

@@ -1,6 +1,7 @@
 import Configuration
 public import Foundation
 import JobQueue
+public import PostgresClient
 public import Tasks
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
@@ -17,6 +18,8 @@ public struct SlotWorkerConfiguration: Sendable {
     public var poolSize: Int
     public var acquireTimeout: Duration
     public var connectTimeoutSeconds: Int
+    /// `database.prepared_statements`: `named`, `unnamed`, or nil for auto (see ``preparedStatementMode``).
+    public var preparedStatements: PostgresConfiguration.PreparedStatements?
 
     public var httpHost: String
     public var httpPort: Int
@@ -120,6 +123,7 @@ public struct SlotWorkerConfiguration: Sendable {
             acquireTimeout: .milliseconds(
                 try reader.int("database.acquire_timeout_ms", default: 5000, range: 1...600_000)),
             connectTimeoutSeconds: try reader.int("database.connect_timeout_seconds", default: 5, range: 1...300),
+            preparedStatements: try reader.preparedStatements("database.prepared_statements"),
             httpHost: try reader.string("http.host") ?? "127.0.0.1",
             httpPort: try reader.int("http.port", default: 9464, range: 0...65535),
             httpConnectionLimit: try reader.int("http.connection_limit", default: 512, range: 1...100_000),
@@ -161,9 +165,24 @@ public struct SlotWorkerConfiguration: Sendable {
         return configuration
     }
 
+    /// How `DATABASE_URL`'s connections send hot statements: the configured mode, or automatically `unnamed` when a
+    /// separate `database.listen_url` is set (the documented PgBouncer setup: the main URL goes through a pooler,
+    /// where named statements break) and `named` otherwise.
+    public var preparedStatementMode: PostgresConfiguration.PreparedStatements {
+        preparedStatements ?? (listenURL == nil ? .named : .unnamed)
+    }
+
+    /// `DATABASE_URL` parsed, with the connect timeout and the prepared-statement mode applied.
+    public func postgresConfiguration() throws -> PostgresConfiguration {
+        var postgres = try PostgresConfiguration(databaseURL, connectTimeoutSeconds: connectTimeoutSeconds)
+        postgres.preparedStatements = preparedStatementMode
+        return postgres
+    }
+
     /// A one-line summary safe to log: no URLs with passwords, no tokens.
     public var redactedSummary: String {
-        "http=\(httpHost):\(httpPort) pool=\(poolSize) concurrency=\(concurrency) worker=\(workerID) "
+        "http=\(httpHost):\(httpPort) pool=\(poolSize) prepared_statements=\(preparedStatementMode.rawValue) "
+            + "concurrency=\(concurrency) worker=\(workerID) "
             + "listen=\(listenForNotifications) poll=\(pollInterval) lease=\(leaseDuration) "
             + "metrics_token=\(metricsBearerToken == nil ? "unset" : "set") "
             + "telegram_token=\(telegramBotToken == nil ? "unset" : "set")"
@@ -215,6 +234,17 @@ struct Reader {
                 key: key, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return value
+    }
+
+    /// `auto` (nil), `named` or `unnamed`.
+    func preparedStatements(_ key: String) throws -> PostgresConfiguration.PreparedStatements? {
+        guard let text = try string(key)?.trimmingCharacters(in: .whitespaces).lowercased(), text != "auto" else {
+            return nil
+        }
+        guard let mode = PostgresConfiguration.PreparedStatements(rawValue: text) else {
+            throw SlotWorkerConfiguration.Invalid(key: key, reason: "\"\(text)\" is not one of auto, named, unnamed")
+        }
+        return mode
     }
 
     func bool(_ key: String, default defaultValue: Bool) throws -> Bool {

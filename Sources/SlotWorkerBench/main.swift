@@ -14,7 +14,7 @@ case "db-roundtrip":
 case "instrumentation":
     try await InstrumentationBench.run(arguments, configuration: configuration)
 case "http":
-    try await HTTPBench.run(arguments)
+    try await HTTPBench.run(arguments, configuration: configuration)
 case "queue-drain":
     try await QueueDrainBench.run(arguments, server: configuration)
 case "queue-sql":
@@ -23,6 +23,8 @@ case "queue-enqueue":
     try await QueueEnqueueBench.run(arguments, server: configuration)
 case "queue-latency":
     try await QueueLatencyBench.latency(arguments, server: configuration)
+case "queue-sustained":
+    try await QueueSustainedBench.run(arguments, server: configuration)
 case "queue-delay":
     try await QueueLatencyBench.delay(arguments, server: configuration)
 case "reminders":

@@ -42,7 +42,7 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let launch = try await options.load()
         let result = try await MigrateCommandRunner.run(
-            databaseURL: launch.configuration.databaseURL, logger: launch.logger)
+            configuration: try launch.configuration.postgresConfiguration(), logger: launch.logger)
         print(
             "schema at version \(result.version); applied: \(result.applied.isEmpty ? "none" : result.applied.map(String.init).joined(separator: ", "))"
         )
@@ -195,7 +195,7 @@ struct JobsCommand: AsyncParsableCommand {
 /// Runs one jobs command and prints its answer.
 func withJobs(_ options: DatabaseOptions, _ body: (JobsCommandRunner) async throws -> String) async throws {
     let launch = try await options.load()
-    let jobs = try JobsCommandRunner(databaseURL: launch.configuration.databaseURL, logger: launch.logger)
+    let jobs = JobsCommandRunner(configuration: try launch.configuration.postgresConfiguration(), logger: launch.logger)
     do {
         print(try await body(jobs))
         await jobs.close()

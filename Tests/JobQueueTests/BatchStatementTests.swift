@@ -14,7 +14,7 @@ struct BatchStatementTests {
     static func claimed(_ count: Int, database: Database) async throws -> [ClaimedJob] {
         _ = try await JobQueueClient(database: database).enqueue((0..<count).map { _ in NewJob(kind: "noop") }).get()
         let jobs = try await database.withJobs {
-            await $0.claim(queue: "default", limit: count, workerID: worker, lease: .seconds(60))
+            await $0.claim(queue: "default", limit: count, workerID: worker, lease: .seconds(60), kinds: ["noop"])
         }.get()
         #expect(jobs.count == count)
         return jobs

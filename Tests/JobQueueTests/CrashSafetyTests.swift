@@ -17,7 +17,8 @@ extension RunnerSuite {
             let lastChance = try await client.enqueue(NewJob(kind: "noop", maxAttempts: 1)).get().id
             // A worker claims both and dies: no completion, no heartbeat.
             let claimed = try await database.withJobs {
-                await $0.claim(queue: "default", limit: 10, workerID: "dead-worker", lease: .milliseconds(300))
+                await $0.claim(
+                    queue: "default", limit: 10, workerID: "dead-worker", lease: .milliseconds(300), kinds: ["noop"])
             }.get()
             #expect(Set(claimed.map(\.id)) == [orphan, lastChance])
             #expect(try await database.job(orphan).lockedBy == "dead-worker")

@@ -174,8 +174,8 @@ struct EnqueueTests {
         let notifications = received.all.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
         #expect(
             notifications == [
-                JobNotification(queue: "default", available: 40, scheduled: 1),
-                JobNotification(queue: "mail", available: 10, scheduled: 0),
+                JobNotification(queue: "default", available: 40, scheduled: 1, requeued: false, priority: 0),
+                JobNotification(queue: "mail", available: 10, scheduled: 0, requeued: false, priority: 0),
             ]
         )
     }

@@ -37,11 +37,12 @@ extension RunnerSuite {
                 configuration: testConfiguration(concurrency: 4),
                 periodicJobs: [PeriodicJob(kind: "sleep", json: #"{"milliseconds": 1}"#, every: .seconds(60))],
                 sampleInterval: .milliseconds(100),
+                unrunnableAfter: .zero,
                 observer: metrics,
                 logger: testLogger
             )
             try await withServices(worker.services) {
-                let reached = try await eventually { try await database.count(where: "finished_at IS NOT NULL") == 23 }
+                let reached = try await eventually { try await database.count(where: "finished_at IS NOT NULL") == 22 }
                 #expect(reached)
                 let during = Self.samples(registry.renderString())
                 #expect(during["slotworker_jobs_capacity"] == 4)
@@ -50,19 +51,26 @@ extension RunnerSuite {
             let samples = Self.samples(registry.renderString())
             #expect(samples[#"slotworker_jobs_finished_total{kind="noop",outcome="succeeded"}"#] == 20)
             #expect(samples[#"slotworker_jobs_finished_total{kind="fail",outcome="dead"}"#] == 1)
-            #expect(samples[#"slotworker_jobs_finished_total{kind="unknown",outcome="dead"}"#] == 1)
+            #expect(samples[#"slotworker_jobs_finished_total{kind="mystery",outcome="dead"}"#] == nil)
             #expect(samples[#"slotworker_jobs_finished_total{kind="sleep",outcome="succeeded"}"#] == 1)
             #expect(samples[#"slotworker_jobs_finished_total{kind="sleep",outcome="retried"}"#] == 0)
             #expect(samples[#"slotworker_jobs_run_duration_seconds_count{kind="noop"}"#] == 20)
             #expect(samples[#"slotworker_jobs_wait_seconds_count{kind="noop"}"#] == 20)
-            #expect(samples["slotworker_jobs_claimed_total"] == 23)
+            #expect(samples["slotworker_jobs_claimed_total"] == 22)
             #expect((samples["slotworker_jobs_claim_size_count"] ?? 0) >= 1)
             #expect(samples["slotworker_jobs_in_flight"] == 0)
             #expect(samples["slotworker_jobs_capacity"] == 0)
             #expect(samples[#"slotworker_jobs_queue_depth{state="scheduled"}"#] == 1)
-            #expect(samples[#"slotworker_jobs_queue_depth{state="available"}"#] == 0)
-            #expect(samples[#"slotworker_jobs_queue_depth{state="dead"}"#] == 2)
-            #expect(samples["slotworker_jobs_oldest_ready_age_seconds"] == 0)
+            // The job of a kind no worker runs stays ready, untouched, and is counted as unrunnable.
+            #expect(samples[#"slotworker_jobs_queue_depth{state="available"}"#] == 1)
+            #expect(samples[#"slotworker_jobs_queue_depth{state="dead"}"#] == 1)
+            #expect((samples["slotworker_jobs_oldest_ready_age_seconds"] ?? 0) > 0)
+            #expect(samples["slotworker_jobs_unrunnable"] == 1)
+            #expect(samples["slotworker_db_xmin_horizon_age_seconds"] != nil)
+            #expect(samples[#"slotworker_jobs_table_dead_tuples{table="jobs"}"#] != nil)
+            #expect((samples[#"slotworker_jobs_table_size_bytes{part="heap",table="jobs"}"#] ?? 0) > 0)
+            #expect((samples[#"slotworker_jobs_table_size_bytes{part="indexes",table="jobs"}"#] ?? 0) > 0)
+            #expect((samples[#"slotworker_jobs_table_vacuum_age_seconds{table="jobs"}"#] ?? -1) >= 0)
             #expect(samples["slotworker_jobs_rescued_total"] == 0)
             let lastPoll = try #require(samples["slotworker_jobs_last_poll_success_timestamp_seconds"])
             #expect(abs(lastPoll - Date().timeIntervalSince1970) < 10)

@@ -188,10 +188,57 @@ struct MonitoringEndpointsTests {
         #expect(health.isShuttingDown)
         #expect(!health.isReady())
     }
+
+    @Test("served over HTTPServer: /metrics is gzip-encoded for a scraper that asks, with Vary; plain otherwise")
+    func gzipOverHTTP() async throws {
+        let (registry, _) = makeFullRegistry()
+        let endpoints = MonitoringEndpoints(registry: registry, health: HealthState(checks: []))
+        let server = HTTPServer(logger: quietLogger, handler: endpoints.handler)
+        let port = try server.start()
+        // What Prometheus sends (its scrape requests always offer gzip).
+        let prometheusLike =
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain;version=0.0.4;q=0.3,*/*;q=0.2\r\n"
+            + "Accept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+        let (gzipped, plain) = try await onThread {
+            (
+                try httpExchange(port: port, prometheusLike),
+                try httpExchange(port: port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            )
+        }
+        await server.stop()
+        #expect(gzipped.head.hasPrefix("HTTP/1.1 200"))
+        #expect(gzipped.head.contains("\r\nContent-Encoding: gzip"))
+        #expect(gzipped.head.contains("\r\nVary: Accept-Encoding"))
+        #expect(gzipped.head.contains("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8"))
+        #expect(gzipped.head.contains("\r\nContent-Length: \(gzipped.body.count)"))
+        #expect(!plain.head.contains("Content-Encoding"))
+        #expect(plain.head.contains("\r\nVary: Accept-Encoding"))
+        #expect(gzipped.body.count * 4 < plain.body.count)
+        let text = String(decoding: try gunzip(gzipped.body), as: UTF8.self)
+        let exposition = try Exposition(text)
+        #expect(exposition.types["slotworker_repository_operation_duration_seconds"] == "histogram")
+        #expect(try Exposition(String(decoding: plain.body, as: UTF8.self)).samples.count == exposition.samples.count)
+        try expectPromtoolAccepts(text)
+    }
 }
 
 /// Sends `request` on a new connection and reads until the server closes it.
 func httpRequest(port: Int, _ request: String) throws -> String {
+    String(decoding: try httpRequestBytes(port: port, request), as: UTF8.self)
+}
+
+/// ``httpRequest(port:_:)`` as raw bytes, split into the head (status line and headers) and the body.
+func httpExchange(port: Int, _ request: String) throws -> (head: String, body: [UInt8]) {
+    let bytes = try httpRequestBytes(port: port, request)
+    let marker: [UInt8] = [13, 10, 13, 10]
+    guard let end = bytes.indices.dropLast(3).first(where: { Array(bytes[$0..<$0 + 4]) == marker }) else {
+        throw ExpositionError(description: "no end of head in \(bytes.count) bytes")
+    }
+    return (String(decoding: bytes[..<end], as: UTF8.self), Array(bytes[(end + 4)...]))
+}
+
+/// Sends `request` on a new connection and reads every byte until the server closes it.
+func httpRequestBytes(port: Int, _ request: String) throws -> [UInt8] {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
@@ -220,7 +267,27 @@ func httpRequest(port: Int, _ request: String) throws -> String {
         }
         response += chunk[..<count]
     }
-    return String(decoding: response, as: UTF8.self)
+    return response
+}
+
+/// gunzip with Python's `gzip` module (independent of the server's zlib call; checks the CRC and length trailer).
+func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+        "python3", "-c", "import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))",
+    ]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    try input.fileHandleForWriting.write(contentsOf: Data(bytes))
+    try input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ExpositionError(description: "gzip.decompress failed") }
+    return Array(data)
 }
 
 /// Runs blocking socket work on its own thread, off Swift's cooperative pool.

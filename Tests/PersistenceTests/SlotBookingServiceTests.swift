@@ -11,10 +11,10 @@ struct SlotBookingServiceTests {
     /// A service whose clock is `base`.
     func service(
         _ database: Database,
-        afterReserve: SlotBookingService.Hook? = nil,
-        afterConfirm: SlotBookingService.Hook? = nil,
+        afterReserve: SlotBookingService<Database>.Hook? = nil,
+        afterConfirm: SlotBookingService<Database>.Hook? = nil,
         now: Date = base
-    ) -> SlotBookingService {
+    ) -> SlotBookingService<Database> {
         SlotBookingService(database: database, afterReserve: afterReserve, afterConfirm: afterConfirm, now: { now })
     }
 

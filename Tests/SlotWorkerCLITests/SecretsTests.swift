@@ -27,7 +27,7 @@ extension WorkerProcessTests {
                     databaseURL: url,
                     stdin: #"{"kind":"noop"}"# + "\n"
                         + #"{"kind":"fail","payload":{"message":"boom","permanent":true}}"#
-                        + "\n" + #"{"kind":"no.such.kind"}"# + "\n"
+                        + "\n" + #"{"kind":"fail","payload":{"message":"bang","permanent":true}}"# + "\n"
                 )
                 #expect(enqueue.stdout == "enqueued 3 jobs\n", "stderr: \(enqueue.stderr)")
                 for secret in secrets { #expect(!enqueue.stderr.contains(secret) && !enqueue.stdout.contains(secret)) }
@@ -60,7 +60,7 @@ extension WorkerProcessTests {
                 #expect(metrics.body.contains("slotworker_build_info"))
                 let deadFails = samples(of: "slotworker_jobs_finished_total", in: metrics.body)
                     .filter { $0.0["kind"] == "fail" && $0.0["outcome"] == "dead" }.map(\.1)
-                #expect(deadFails == [1])
+                #expect(deadFails == [2])
 
                 let output = try await worker.terminate()
                 #expect(output.status == 0, "stderr: \(output.stderr.suffix(2000))")

@@ -77,7 +77,37 @@ pg_start() {
     log "PostgreSQL running on 127.0.0.1:$PG_PORT (data in $PG_TMP)"
 }
 
+# pgbouncer_start — PgBouncer (Debian's, 1.18 on bookworm) in transaction mode on a free port in front of the
+# throwaway server started by pg_start (every database name is routed to it), as the postgres user when run as root,
+# its ini, auth file and log in $PG_TMP/pgbouncer. Exports PGBOUNCER_URL (database postgres). pg_stop stops it.
+pgbouncer_start() {
+    local dir="$PG_TMP/pgbouncer" port tries=0
+    port="$(free_port)"
+    mkdir -p "$dir"
+    echo '"postgres" ""' >"$dir/users.txt"
+    printf '%s\n' "[databases]" "* = host=127.0.0.1 port=$PG_PORT" "[pgbouncer]" "listen_addr = 127.0.0.1" \
+        "listen_port = $port" "unix_socket_dir =" "auth_type = trust" "auth_file = $dir/users.txt" \
+        "pool_mode = transaction" "max_client_conn = 500" "default_pool_size = 4" \
+        "logfile = $dir/pgbouncer.log" "pidfile = $dir/pgbouncer.pid" >"$dir/pgbouncer.ini"
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$dir"; fi
+    "${PG_RUN[@]}" /usr/sbin/pgbouncer -d -q "$dir/pgbouncer.ini"
+    until python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 100 ]; then
+            log "PgBouncer did not start: $(tail -5 "$dir/pgbouncer.log" 2>/dev/null)"
+            return 1
+        fi
+        sleep 0.1
+    done
+    export PGBOUNCER_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+    log "PgBouncer $(/usr/sbin/pgbouncer --version | head -1 | awk '{print $2}') (transaction mode) on 127.0.0.1:$port"
+}
+
 pg_stop() {
+    # PgBouncer first (started by pgbouncer_start; stopped through its own pid file).
+    if [ -n "${PG_TMP:-}" ] && [ -s "$PG_TMP/pgbouncer/pgbouncer.pid" ]; then
+        kill "$(cat "$PG_TMP/pgbouncer/pgbouncer.pid")" 2>/dev/null || true
+    fi
     if [ -n "${PG_TMP:-}" ] && [ -d "$PG_TMP/data" ]; then
         "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi

@@ -1,14 +1,15 @@
 public import Persistence
 
-extension Database {
+extension UnitOfWorkProvider {
     /// Runs `body` in one Unit of Work and returns its outcome as a `Result`: the shape every service uses.
     ///
     /// `body` reads repository results with `.get()` (typed `throws(RepositoryError)`), so the first failure
-    /// leaves the scope and rolls back; it must call ``Persistence/UnitOfWork/commitResult()`` to persist anything.
-    /// A failure to get a connection or to `BEGIN` becomes `.failure(.database)` with operation `uow.begin`.
+    /// leaves the scope and rolls back; it must call ``Persistence/UnitOfWorkProtocol/commitResult()`` to persist
+    /// anything. A failure to start the Unit of Work (no connection, `BEGIN` failed) becomes `.failure(.database)`
+    /// with operation `uow.begin`.
     public func withUnitOfWorkResult<T>(
         isolation: IsolationLevel = .readCommitted,
-        _ body: (UnitOfWork) async throws(RepositoryError) -> T
+        _ body: (Work) async throws(RepositoryError) -> T
     ) async -> Result<T, RepositoryError> {
         do {
             return .success(try await withUnitOfWork(isolation: isolation) { uow in try await body(uow) })
@@ -20,8 +21,9 @@ extension Database {
     }
 }
 
-extension UnitOfWork {
-    /// ``commit()`` as a `Result`: `.failure(.database)` with operation `uow.commit` when it fails.
+extension UnitOfWorkProtocol {
+    /// ``Persistence/UnitOfWorkProtocol/commit()`` as a `Result`: `.failure(.database)` with operation
+    /// `uow.commit` when it fails.
     public func commitResult() async -> Result<Void, RepositoryError> {
         do {
             try await commit()
