@@ -146,7 +146,7 @@ struct ReminderSendTests {
         let hung = await #expect(throws: TelegramError.self) { _ = try await client.sendMessage(chatID: 1, text: "x") }
         let elapsed = ContinuousClock.now - started
         #expect(hung?.kind == .timeout)
-        #expect(elapsed >= .milliseconds(650) && elapsed < .seconds(5), "timed out after \(elapsed)")
+        #expect(elapsed >= .milliseconds(650) && elapsed < .seconds(20), "timed out after \(elapsed)")
         let hostile = await #expect(throws: TelegramError.self) {
             _ = try await client.sendMessage(chatID: 2, text: "x")
         }
