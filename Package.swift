@@ -117,7 +117,9 @@ let package = Package(
         // Tasks: job handlers of the domain (release lapsed reservations, expire slots, send reminders).
         .target(
             name: "Tasks",
-            dependencies: ["Persistence", "Repositories", "Domain", "JobQueue", logging],
+            dependencies: [
+                "PostgresClient", "Persistence", "Repositories", "Domain", "JobQueue", logging, serviceLifecycle,
+            ],
             swiftSettings: swiftSettings
         ),
         // Console: the operator's web console (server-rendered HTML at /ui on the monitoring server).
@@ -130,7 +132,9 @@ let package = Package(
         // Prometheus metrics, the job queue's health mapping, HTTP request metrics and the monitoring endpoints.
         .target(
             name: "MonitoringAdapters",
-            dependencies: ["Monitoring", "HTTPServer", "JobQueue", "Persistence", "PostgresClient", prometheus],
+            dependencies: [
+                "Monitoring", "HTTPServer", "JobQueue", "Persistence", "PostgresClient", "Domain", "Tasks", prometheus,
+            ],
             swiftSettings: swiftSettings
         ),
         // SlotWorkerApp: configuration, logging and metrics bootstrap, and the wiring of services for the executable.
@@ -158,8 +162,8 @@ let package = Package(
         .executableTarget(
             name: "SlotWorkerBench",
             dependencies: [
-                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Tasks", "Monitoring",
-                "MonitoringAdapters", "HTTPServer", "SlotWorkerApp", "Console", logging,
+                "PostgresClient", "Persistence", "Schema", "Repositories", "JobQueue", "Tasks", "Domain", "Monitoring",
+                "MonitoringAdapters", "HTTPServer", "SlotWorkerApp", "Console", logging, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
@@ -168,6 +172,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["PostgresClient", "Persistence", "Schema", logging],
             path: "Tests/TestSupport",
+            exclude: ["fake_telegram.py"],
             swiftSettings: swiftSettings
         ),
         // In-memory Units of Work and repositories for unit tests of the services (no database).
@@ -229,10 +234,9 @@ let package = Package(
         .testTarget(
             name: "TasksTests",
             dependencies: [
-                "Tasks", "Services", "Repositories", "Domain", "JobQueue", "Persistence", "PostgresClient",
-                "TestSupport", logging,
+                "Tasks", "Repositories", "Domain", "JobQueue", "Persistence", "PostgresClient", "TestSupport",
+                logging, serviceLifecycle,
             ],
-            exclude: ["fake_telegram.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

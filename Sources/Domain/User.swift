@@ -10,14 +10,20 @@ public struct User: Sendable, Hashable, Codable {
     public var name: String
     /// Digits with an optional leading `+` (5–15 digits), as the bot normalized it.
     public var phone: String?
+    /// A language tag (`ru`, `en-US`) choosing per-locale message templates; nil for the locale-independent ones.
+    public var locale: String?
     /// Set by the database on insert.
     public var createdAt: Date?
 
-    public init(id: Int64? = nil, telegramID: Int64, name: String, phone: String? = nil, createdAt: Date? = nil) {
+    public init(
+        id: Int64? = nil, telegramID: Int64, name: String, phone: String? = nil, locale: String? = nil,
+        createdAt: Date? = nil
+    ) {
         self.id = id
         self.telegramID = telegramID
         self.name = name
         self.phone = phone
+        self.locale = locale
         self.createdAt = createdAt
     }
 }

@@ -14,11 +14,14 @@ public enum RepositoryCatalog {
         CityTable.repositoryName: CityRepository.crudOperations + ["get_active", "get_for_recruiter"],
         SlotTable.repositoryName: SlotRepository.crudOperations + [
             "get_with_relations", "get_for_update", "add_many", "release_lapsed_reservations", "expire_past",
-            "upcoming_booked",
+            "count_by_status",
         ],
         MessageTemplateTable.repositoryName: MessageTemplateRepository.crudOperations + ["find"],
         UserTable.repositoryName: UserRepository.crudOperations + ["get_by_telegram_id"],
-        SentReminderTable.repositoryName: SentReminderRepository.crudOperations + ["mark_sent"],
+        ReminderTable.repositoryName: ReminderRepository.crudOperations + [
+            "plan", "open", "load_for_send", "mark_sending", "mark_sent", "finish", "mark_retrying", "mark_unreachable",
+            "is_unreachable",
+        ],
         SlotEventTable.repositoryName: SlotEventRepository.crudOperations + ["get_for_slot"],
     ]
 

@@ -11,14 +11,14 @@ public enum UserTable: TableMapping {
     public static let repositoryName = "users"
     public static let entityName = "User"
     public static let table = "users"
-    public static let writableColumns = ["telegram_id", "name", "phone"]
+    public static let writableColumns = ["telegram_id", "name", "phone", "locale"]
     /// `created_at` is set by the database and never written.
-    public static let readableColumns = ["id", "telegram_id", "name", "phone", "created_at"]
+    public static let readableColumns = ["id", "telegram_id", "name", "phone", "locale", "created_at"]
 
     public static func id(of model: User) -> Int64? { model.id }
 
     public static func binds(_ model: User) -> [any PostgresEncodable] {
-        [model.telegramID, model.name, model.phone]
+        [model.telegramID, model.name, model.phone, model.locale]
     }
 
     public static func decode(_ row: PostgresRow) throws -> User {
@@ -27,6 +27,7 @@ public enum UserTable: TableMapping {
             telegramID: try row.decode("telegram_id", as: Int64.self),
             name: try row.decode("name", as: String.self),
             phone: try row.decode("phone", as: String?.self),
+            locale: try row.decode("locale", as: String?.self),
             createdAt: try row.decode("created_at", as: Date?.self)
         )
     }

@@ -17,6 +17,7 @@ public enum DomainMigrations {
         slots,
         templatesAndUsers,
         remindersAndSlotEvents,
+        DomainMigrations.reminderDispatch,
     ]
 
     /// Recruiters, cities (with IANA time zones validated against PostgreSQL's tz database) and which recruiter

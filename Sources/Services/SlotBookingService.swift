@@ -13,8 +13,8 @@ public import Repositories
 /// Generic over where its Units of Work come from: `SlotBookingService<Database>` in production (the type is
 /// inferred from `init(database:)`), an in-memory store in unit tests of the booking rules.
 public struct SlotBookingService<Store: UnitOfWorkProvider>: Sendable where Store.Work: DomainUnitOfWork {
-    /// Work to do inside the booking's Unit of Work after the slot changed, e.g. scheduling reminder jobs in the
-    /// same transaction. Receives the slot as stored. A `.failure` rolls the whole booking back and is returned.
+    /// Work to do inside the booking's Unit of Work after the slot changed, e.g. a side record in the same
+    /// transaction. Receives the slot as stored. A `.failure` rolls the whole booking back and is returned.
     public typealias Hook = @Sendable (Store.Work, Slot) async -> Result<Void, RepositoryError>
 
     public let database: Store
@@ -24,8 +24,8 @@ public struct SlotBookingService<Store: UnitOfWorkProvider>: Sendable where Stor
 
     /// - Parameters:
     ///   - afterReserve: runs after a slot was reserved (``book(slotID:candidateTelegramID:reservationTTL:)``).
-    ///   - afterConfirm: runs after a reservation was confirmed (``confirm(slotID:candidateTelegramID:)``) — the
-    ///     natural place to schedule the 24h/2h reminders.
+    ///   - afterConfirm: runs after a reservation was confirmed (``confirm(slotID:candidateTelegramID:)``).
+    ///     Reminders need no hook: the worker derives them from the `slots` table, however a booking was written.
     ///   - now: the clock; tests pass a fixed one.
     public init(
         database: Store,

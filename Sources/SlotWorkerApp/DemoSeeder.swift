@@ -8,11 +8,13 @@ import Repositories
 import Services
 import Tasks
 
-/// `slot-worker demo-seed`: loads demo data through the real services, so `scripts/demo` shows every task at work:
-/// cities in three time zones, recruiters, a week of slots, reservations that lapse within a minute (released by
-/// `slots.release_lapsed`), slots already in the past (expired by `slots.expire_past`), confirmed bookings whose
-/// 2-hour reminder is due a minute after start (sent by `reminders.send`, logged when no bot token is set), and a
-/// few diagnostic jobs (one fails for good, so a dead job shows up in metrics).
+/// `slot-worker demo-seed`: loads demo data through the real services (and, for some bookings, plain SQL as the
+/// backend writes it), so `scripts/demo` shows every task at work within its first minute: cities in three time
+/// zones, recruiters, a week of slots, reservations already lapsed (released by `slots.release_lapsed` at start)
+/// and lapsing in 30 s, slots already in the past (expired by `slots.expire_past` at start), bookings whose
+/// reminders fall due 15–45 s after seeding (planned by `reminders.plan`, sent by `reminders.send`, logged with
+/// chat id and full text when no bot token is set), and a few diagnostic jobs (one fails for good, so a dead job
+/// shows up in metrics).
 public enum DemoSeeder {
     public static func seed(configuration: SlotWorkerConfiguration, logger: Logger) async throws -> String {
         let pool = PostgresPool(
@@ -37,12 +39,6 @@ public enum DemoSeeder {
                 _ = try await uow.recruiters.assignCity(recruiterID: recruiter.id!, cityID: cities[index % 3].id!).get()
                 recruiters.append(recruiter)
             }
-            _ = try await uow.templates.add(
-                MessageTemplate(key: "reminder.24h", body: "Tomorrow at {time} ({city}): interview with {recruiter}.")
-            ).get()
-            _ = try await uow.templates.add(
-                MessageTemplate(key: "reminder.2h", body: "In two hours, at {time}: interview with {recruiter}.")
-            ).get()
             _ = try await uow.templates.add(
                 MessageTemplate(
                     key: "reminder.2h", cityID: cities[0].id, body: "Almaty: interview at {time} with {recruiter}.")
@@ -83,13 +79,18 @@ public enum DemoSeeder {
         }
         let upcoming = published.filter { $0.startsAt > now }
 
-        // Reservations that lapse in 30 s; confirmed bookings with reminders scheduled in the same transaction.
-        let booking = SlotBookingService(database: database, afterConfirm: ReminderScheduler.hook)
+        // Reservations: two lapsed a minute ago (released as soon as the worker starts), three lapse in 30 s.
+        let booking = SlotBookingService(database: database)
+        var lapsed: [Int64] = []
         for (offset, slot) in upcoming.prefix(5).enumerated() {
             _ = try await booking.book(
                 slotID: slot.id!, candidateTelegramID: 5000 + Int64(offset), reservationTTL: .seconds(30)
             ).get()
+            if offset < 2 { lapsed.append(slot.id!) }
         }
+        _ = try await pool.query(
+            "UPDATE slots SET reserved_until = now() - interval '1 minute' WHERE id = ANY($1::int8[])", [lapsed])
+        // Confirmed bookings later in the week: their reminders are planned when they fall within the horizon.
         var confirmed = 0
         for (offset, slot) in upcoming.dropFirst(5).prefix(10).enumerated() {
             let candidate = 6000 + Int64(offset)
@@ -98,21 +99,23 @@ public enum DemoSeeder {
             _ = try await booking.confirm(slotID: slot.id!, candidateTelegramID: candidate).get()
             confirmed += 1
         }
-        // Two reminders due one minute from now (a slot starting in 2 h 1 min).
-        let soon = try await database.withUnitOfWork { uow in
-            let slot = try await uow.slots.add(
-                Slot(
-                    recruiterID: recruiters[0].id!,
-                    cityID: cities[0].id!,
-                    startsAt: Date(timeIntervalSince1970: base + 2 * hour + 60 + 7),
-                    durationMinutes: 30
-                )
-            ).get()
-            try await uow.commit()
-            return slot
+        // Bookings written by plain SQL, as the backend writes them, whose reminders fall due within the first
+        // minute: 2-hour reminders in 15, 25 and 35 s (three cities), a 24-hour one in 45 s.
+        let soon: [(recruiter: Int, city: Int, candidate: Int64, name: String, startsIn: Double)] = [
+            (0, 0, 7001, "Aruzhan", 2 * hour + 15), (1, 1, 7002, "Ivan", 2 * hour + 25),
+            (2, 2, 7003, "Olga", 2 * hour + 35), (3, 0, 7004, "Daniyar", 24 * hour + 45),
+        ]
+        for booking in soon {
+            _ = try await pool.query(
+                "INSERT INTO users (telegram_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                [booking.candidate, booking.name])
+            _ = try await pool.query(
+                """
+                INSERT INTO slots (recruiter_id, city_id, starts_at, duration_minutes, status, candidate_telegram_id)
+                VALUES ($1, $2, now() + $3 * interval '1 second', 45, 'CONFIRMED', $4)
+                """,
+                [recruiters[booking.recruiter].id!, cities[booking.city].id!, booking.startsIn, booking.candidate])
         }
-        _ = try await booking.book(slotID: soon.id!, candidateTelegramID: 7001, reservationTTL: .seconds(900)).get()
-        _ = try await booking.confirm(slotID: soon.id!, candidateTelegramID: 7001).get()
 
         var diagnostics = (0..<200).map { _ in NewJob(kind: "noop") }
         diagnostics.append(NewJob(kind: "sleep", json: #"{"milliseconds": 1500}"#))
@@ -122,8 +125,10 @@ public enum DemoSeeder {
         _ = try await JobQueueClient(database: database).enqueue(diagnostics).get()
         await pool.close()
         return
-            "demo data: \(cities.count) cities, \(recruiters.count) recruiters, \(published.count + past.count + 1) slots, "
-            + "5 reservations lapsing in 30 s, \(confirmed + 1) confirmed bookings with reminders, "
-            + "\(diagnostics.count) diagnostic jobs"
+            "demo data: \(cities.count) cities, \(recruiters.count) recruiters, "
+            + "\(published.count + past.count + soon.count) slots (\(past.count) already past, expired at start), "
+            + "5 reservations (2 lapsed, released at start; 3 lapsing in 30 s), \(confirmed + soon.count) bookings "
+            + "(\(soon.count) written by SQL with reminders due in 15-45 s; messages are logged with chat id and text "
+            + "when no bot token is set), \(diagnostics.count) diagnostic jobs"
     }
 }

@@ -27,7 +27,9 @@ public struct JobsCommandRunner {
             logger: logger
         )
         var registry = JobRegistry()
-        SlotTasks.register(in: &registry, database: database, sender: LoggingMessageSender(logger: logger))
+        SlotTasks.register(
+            in: &registry, database: database, sender: LoggingMessageSender(logger: logger),
+            settings: configuration.reminders)
         self.registry = registry
         operations = JobOperations(
             pool: database.pool, statementTimeout: configuration.consoleStatementTimeout * 15, registry: registry)

@@ -58,6 +58,8 @@ public struct SlotWorkerApplication {
         let repositoryMetrics = RepositoryMetrics(registry: metrics)
         RepositoryCatalog.prepare(repositoryMetrics)
         repositoryMetrics.prepare(repository: JobTable.repositoryName, operations: JobTable.operations)
+        repositoryMetrics.prepare(
+            repository: TelegramLimitRepository.repositoryName, operations: TelegramLimitRepository.operations)
         let database = Database(pool: pool, observer: repositoryMetrics, logger: logger)
 
         let health = HealthState(
@@ -67,13 +69,11 @@ public struct SlotWorkerApplication {
         )
 
         var registry = JobRegistry()
-        let sender: any MessageSender =
-            if let token = configuration.telegramBotToken, let url = URL(string: configuration.telegramAPIURL) {
-                TelegramClient(apiURL: url, token: token)
-            } else {
-                LoggingMessageSender(logger: logger)
-            }
-        SlotTasks.register(in: &registry, database: database, sender: sender)
+        let domainMetrics = PrometheusSlotTasksMetrics(registry: metrics)
+        let sender = try makeMessageSender(observer: domainMetrics)
+        SlotTasks.register(
+            in: &registry, database: database, sender: sender, settings: configuration.reminders,
+            observer: domainMetrics)
         TraceJob.register(in: &registry, database: database)
 
         var runnerConfiguration = JobRunnerConfiguration(
@@ -93,7 +93,8 @@ public struct SlotWorkerApplication {
             configuration: runnerConfiguration,
             periodicJobs: try SlotTasks.periodicJobs(
                 release: configuration.releaseLapsedSchedule,
-                expire: configuration.expirePastSchedule
+                expire: configuration.expirePastSchedule,
+                settings: configuration.reminders
             ),
             completedRetention: configuration.finishedRetention,
             deadRetention: configuration.deadRetention,
@@ -172,6 +173,23 @@ public struct SlotWorkerApplication {
                 )
             )
         }
+        services.append(
+            .init(
+                service: SlotStatsSampler(
+                    database: database, interval: configuration.slotStatsInterval, observer: domainMetrics,
+                    logger: logger)
+            ))
+        if configuration.listenForNotifications {
+            services.append(
+                .init(
+                    service: ReminderPlanner.WakeUps(
+                        planner: ReminderPlanner(
+                            database: database, settings: configuration.reminders, observer: domainMetrics),
+                        listenConfiguration: listenConfiguration ?? postgres,
+                        logger: logger
+                    )
+                ))
+        }
         services.append(.init(service: ReadinessOnShutdown(health: health)))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,
@@ -190,6 +208,27 @@ public struct SlotWorkerApplication {
         await consolePool.close()
         await pool.close()
         logger.info("slot-worker stopped")
+    }
+}
+
+extension SlotWorkerApplication {
+    /// The Bot API client when a token is configured, else the log notifier (prints chat id and full text).
+    func makeMessageSender(observer: any SlotTasksObserver) throws -> any MessageSender {
+        guard let token = configuration.telegramBotToken, !token.isEmpty else {
+            return LoggingMessageSender(logger: logger)
+        }
+        guard let url = URL(string: configuration.telegramAPIURL), url.scheme == "http" || url.scheme == "https",
+            url.host != nil
+        else {
+            throw SlotWorkerConfiguration.Invalid(
+                key: "telegram.api_url", reason: "\"\(configuration.telegramAPIURL)\" is not an http(s) URL")
+        }
+        return TelegramClient(
+            apiURL: url, token: token, timeout: configuration.telegramTimeout,
+            observe: { method, status, duration in
+                observer.telegramRequest(method: method, status: status, duration: duration)
+            }
+        )
     }
 }
 

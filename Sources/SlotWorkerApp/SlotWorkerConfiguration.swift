@@ -2,6 +2,7 @@ import Configuration
 public import Foundation
 public import JobQueue
 public import PostgresClient
+public import Tasks
 
 /// Everything `slot-worker` can be configured with, resolved once at start-up.
 ///
@@ -74,6 +75,15 @@ public struct SlotWorkerConfiguration: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable {
         case text, json
     }
+
+    // MARK: Reminders, Telegram limits, slot expiry (read in SlotWorkerConfiguration+Reminders.swift)
+    /// `reminders.*`, `telegram.max_messages_per_second`, `tasks.notify_lapsed_reservations`.
+    public var reminders = ReminderSettings()
+    /// `telegram.timeout`: one Bot API request, connect to last byte.
+    public var telegramTimeout: Duration = .seconds(10)
+    /// `tasks.slot_stats_every_seconds`: how often slots per status are sampled.
+    public var slotStatsInterval: Duration = .seconds(30)
+    // MARK: -
 
     /// A value that could not be used, named by its configuration key and environment variable.
     public struct Invalid: Error, CustomStringConvertible, Sendable {
@@ -158,6 +168,7 @@ public struct SlotWorkerConfiguration: Sendable {
             consoleExactCountLimit: try reader.int(
                 "console.exact_count_limit", default: 100_000, range: 0...100_000_000)
         )
+        try configuration.readReminderKeys(reader)
         configuration.entries = reader.entries
         let known = Set(reader.entries.flatMap { [$0.variable, $0.variable + "_FILE"] })
         configuration.unknownVariables = environment.keys.filter {

@@ -106,7 +106,9 @@ enum HTTPBench {
         let jobs = PrometheusJobQueueMetrics(registry: registry)
         var jobRegistry = JobRegistry()
         let database = Database(pool: PostgresPool(configuration: configuration), logger: logger)
-        SlotTasks.register(in: &jobRegistry, database: database, sender: LoggingMessageSender(logger: logger))
+        SlotTasks.register(
+            in: &jobRegistry, database: database, sender: LoggingMessageSender(logger: logger),
+            settings: ReminderSettings())
         let kinds = jobRegistry.kinds
         jobs.prepare(kinds: kinds)
         let health = HealthState(checks: ["database"])

@@ -29,6 +29,8 @@ case "queue-sustained":
     try await QueueSustainedBench.run(arguments, server: configuration)
 case "queue-delay":
     try await QueueLatencyBench.delay(arguments, server: configuration)
+case "reminders":
+    try await ReminderBench.run(arguments, server: configuration)
 default:
     FileHandle.standardError.write(Data("slot-worker-bench: unknown benchmark \"\(arguments.name)\"\n".utf8))
     exit(2)

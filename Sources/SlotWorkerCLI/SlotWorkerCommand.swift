@@ -13,7 +13,7 @@ struct SlotWorkerCommand: AsyncParsableCommand {
         abstract: "SlotWorker: the recruiting backend's PostgreSQL-backed background worker.",
         subcommands: [
             RunCommand.self, MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, QueuesCommand.self,
-            ConfigCommand.self, DemoSeedCommand.self,
+            ConfigCommand.self, TemplatesCommand.self, DemoSeedCommand.self,
         ]
     )
 

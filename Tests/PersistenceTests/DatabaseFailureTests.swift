@@ -12,6 +12,8 @@ import Testing
 /// Returns `repository.operation` → the call's failure (nil when it succeeded).
 func callEveryOperation(_ uow: UnitOfWork) async -> [(String, RepositoryError?)] {
     let slot = Slot(id: 1, recruiterID: 1, cityID: 1, startsAt: base, durationMinutes: 30)
+    let reminder = Reminder(
+        id: 1, slotID: 1, offset: ReminderOffset(seconds: 60), startsAt: base, dueAt: base, state: .planned)
     return [
         ("recruiters.get", await uow.recruiters.get(1).failure),
         ("recruiters.get_all", await uow.recruiters.getAll().failure),
@@ -42,9 +44,9 @@ func callEveryOperation(_ uow: UnitOfWork) async -> [(String, RepositoryError?)]
         ("slots.get_with_relations", await uow.slots.getWithRelations(1).failure),
         ("slots.get_for_update", await uow.slots.getForUpdate(1).failure),
         ("slots.add_many", await uow.slots.addMany([slot]).failure),
+        ("slots.count_by_status", await uow.slots.countByStatus().failure),
         ("slots.release_lapsed_reservations", await uow.slots.releaseLapsedReservations(now: base, limit: 5).failure),
         ("slots.expire_past", await uow.slots.expirePast(now: base, limit: 5).failure),
-        ("slots.upcoming_booked", await uow.slots.upcomingBooked(from: base, to: at(minutes: 60)).failure),
         ("message_templates.get", await uow.templates.get(1).failure),
         ("message_templates.get_all", await uow.templates.getAll().failure),
         ("message_templates.add", await uow.templates.add(MessageTemplate(key: "k", body: "b")).failure),
@@ -61,17 +63,27 @@ func callEveryOperation(_ uow: UnitOfWork) async -> [(String, RepositoryError?)]
         ("users.exists", await uow.users.exists(1).failure),
         ("users.count", await uow.users.count().failure),
         ("users.get_by_telegram_id", await uow.users.getByTelegramID(1).failure),
-        ("sent_reminders.get", await uow.reminders.get(1).failure),
-        ("sent_reminders.get_all", await uow.reminders.getAll().failure),
-        ("sent_reminders.add", await uow.reminders.add(SentReminder(slotID: 1, kind: "2h", sentAt: base)).failure),
+        ("reminders.get", await uow.reminders.get(1).failure),
+        ("reminders.get_all", await uow.reminders.getAll().failure),
+        ("reminders.add", await uow.reminders.add(reminder).failure),
+        ("reminders.update", await uow.reminders.update(reminder).failure),
+        ("reminders.delete", await uow.reminders.delete(1).failure),
+        ("reminders.exists", await uow.reminders.exists(1).failure),
+        ("reminders.count", await uow.reminders.count().failure),
         (
-            "sent_reminders.update",
-            await uow.reminders.update(SentReminder(id: 1, slotID: 1, kind: "2h", sentAt: base)).failure
+            "reminders.plan",
+            await uow.reminders.plan(
+                offsets: [ReminderOffset(seconds: 60)], now: base, horizon: .seconds(60), grace: .seconds(60)
+            ).failure
         ),
-        ("sent_reminders.delete", await uow.reminders.delete(1).failure),
-        ("sent_reminders.exists", await uow.reminders.exists(1).failure),
-        ("sent_reminders.count", await uow.reminders.count().failure),
-        ("sent_reminders.mark_sent", await uow.reminders.markSent(slotID: 1, kind: "2h").failure),
+        ("reminders.open", await uow.reminders.open(now: base, horizon: .seconds(60), grace: .seconds(60)).failure),
+        ("reminders.load_for_send", await uow.reminders.loadForSend(1).failure),
+        ("reminders.mark_sending", await uow.reminders.markSending(1, chatID: 1).failure),
+        ("reminders.mark_sent", await uow.reminders.markSent(1, messageID: 1, at: base).failure),
+        ("reminders.finish", await uow.reminders.finish(1, state: .skipped, reason: "late", message: nil).failure),
+        ("reminders.mark_retrying", await uow.reminders.markRetrying(1, message: "x").failure),
+        ("reminders.mark_unreachable", await uow.reminders.markUnreachable(telegramID: 1, reason: "x").failure),
+        ("reminders.is_unreachable", await uow.reminders.isUnreachable(telegramID: 1).failure),
         ("slot_events.get", await uow.slotEvents.get(1).failure),
         ("slot_events.get_all", await uow.slotEvents.getAll().failure),
         ("slot_events.add", await uow.slotEvents.add(SlotEvent(slotID: 1, kind: .reserved)).failure),
@@ -184,7 +196,7 @@ struct DatabaseFailureTests {
         }
         #expect(
             RepositoryCatalog.operations.keys.sorted() == [
-                "cities", "message_templates", "recruiters", "sent_reminders", "slot_events", "slots", "users",
+                "cities", "message_templates", "recruiters", "reminders", "slot_events", "slots", "users",
             ]
         )
         let observer = RecordingObserver()

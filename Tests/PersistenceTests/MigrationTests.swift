@@ -20,7 +20,7 @@ struct MigrationTests {
 
     @Test func domainMigrationsAreVersionedOneToNinetyNine() {
         let versions = DomainMigrations.all.map(\.version)
-        #expect(versions == [1, 2, 3, 4])
+        #expect(versions == [1, 2, 3, 4, 5])
         #expect(versions.allSatisfy { (1...99).contains($0) })
         #expect(Set(DomainMigrations.all.map(\.name)).count == DomainMigrations.all.count)
         let all = Schema.migrations.map(\.version)
@@ -42,15 +42,15 @@ struct MigrationTests {
             """,
             [
                 [
-                    "recruiters", "cities", "recruiter_cities", "slots", "message_templates", "users", "sent_reminders",
-                    "slot_events",
+                    "recruiters", "cities", "recruiter_cities", "slots", "message_templates", "users", "reminders",
+                    "slot_events", "unreachable_candidates", "telegram_send_limits", "telegram_chat_limits",
                 ]
             ]
         ).map { try $0.decode("name", as: String.self) }
         #expect(
             tables == [
-                "cities", "message_templates", "recruiter_cities", "recruiters", "sent_reminders", "slot_events",
-                "slots", "users",
+                "cities", "message_templates", "recruiter_cities", "recruiters", "reminders", "slot_events",
+                "slots", "telegram_chat_limits", "telegram_send_limits", "unreachable_candidates", "users",
             ]
         )
 

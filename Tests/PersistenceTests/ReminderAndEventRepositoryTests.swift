@@ -6,59 +6,70 @@ import Testing
 
 @Suite("Reminder and slot event repositories")
 struct ReminderAndEventRepositoryTests {
-    @Test func markSentIsTrueOnceThenFalse() async throws {
-        try await withDatabase { database throws in
-            let (recruiter, city) = try await database.seedRecruiterAndCity()
-            let slot = try await database.seedSlots([heldSlot(recruiter, city, minutes: 1500, status: .booked)])[0]
-            try await database.seed { uow throws in
-                #expect(try await uow.reminders.markSent(slotID: slot.id!, kind: SentReminder.kind24h, at: base).get())
-                #expect(try await uow.reminders.markSent(slotID: slot.id!, kind: SentReminder.kind24h).get() == false)
-                #expect(try await uow.reminders.markSent(slotID: slot.id!, kind: SentReminder.kind2h, at: base).get())
-            }
-            let sent = try await database.read { uow throws in try await uow.reminders.getAll().get() }
-            #expect(sent.map(\.kind) == ["24h", "2h"])
-            #expect(sent.map(\.slotID) == [slot.id!, slot.id!])
-            #expect(sent.map(\.sentAt) == [base, base])
-            #expect(
-                try await database.seed { uow throws in
-                    try await uow.reminders.markSent(slotID: slot.id!, kind: "24h").get()
-                }
-                    == false)
-        }
-    }
-
-    @Test func markSentFailures() async throws {
-        try await withDatabase { database throws in
-            let (recruiter, city) = try await database.seedRecruiterAndCity()
-            let slot = try await database.seedSlots([freeSlot(recruiter, city, minutes: 60)])[0]
-            let unknownSlot = try await database.read { uow throws in
-                await uow.reminders.markSent(slotID: 999, kind: "24h")
-            }
-            #expect(unknownSlot.failure?.conflictConstraint == "sent_reminders_slot_id_fkey")
-            let badKind = try await database.read { uow throws in
-                await uow.reminders.markSent(slotID: slot.id!, kind: "later")
-            }
-            #expect(badKind.failure?.validationField == "sent_reminders_kind_check")
-        }
-    }
-
-    @Test func concurrentMarkSentLetsExactlyOneWin() async throws {
+    @Test func planningIsIdempotentAndKeyedBySlotOffsetAndStart() async throws {
         try await withDatabase(maxConnections: 8) { database throws in
             let (recruiter, city) = try await database.seedRecruiterAndCity()
-            let slot = try await database.seedSlots([heldSlot(recruiter, city, minutes: 60, status: .booked)])[0]
-            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            let slot = try await database.seedSlots([heldSlot(recruiter, city, minutes: 30, status: .booked)])[0]
+            let offsets = [ReminderOffset(seconds: 1200), ReminderOffset(seconds: 600)]
+            // Ten planners at once: each reminder is inserted exactly once.
+            let inserted = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<10 {
                     group.addTask {
                         try await database.seed { uow throws in
-                            try await uow.reminders.markSent(slotID: slot.id!, kind: "2h").get()
+                            try await uow.reminders.plan(
+                                offsets: offsets, now: base, horizon: .seconds(7200), grace: .seconds(60)
+                            ).get().count
                         }
                     }
                 }
-                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                return try await group.reduce(0, +)
             }
-            #expect(outcomes.filter { $0 }.count == 1)
-            #expect(outcomes.count == 10)
-            #expect(try await database.read { uow throws in try await uow.reminders.count().get() } == 1)
+            #expect(inserted == 2)
+            let rows = try await database.read { uow throws in try await uow.reminders.getAll().get() }
+            #expect(rows.map(\.offset.label) == ["20m", "10m"])
+            #expect(rows.allSatisfy { $0.state == .planned && $0.startsAt == slot.startsAt })
+            #expect(
+                rows.map(\.dueAt) == [slot.startsAt.addingTimeInterval(-1200), slot.startsAt.addingTimeInterval(-600)])
+            // Moving the slot plans the new start; the old rows stay for the sender to skip.
+            var moved = slot
+            moved.startsAt = slot.startsAt.addingTimeInterval(300)
+            _ = try await database.seed { uow throws in try await uow.slots.update(moved).get() }
+            let again = try await database.seed { uow throws in
+                try await uow.reminders.plan(offsets: offsets, now: base, horizon: .seconds(7200), grace: .seconds(60))
+                    .get()
+            }
+            #expect(again.count == 2)
+            #expect(try await database.read { uow throws in try await uow.reminders.count().get() } == 4)
+        }
+    }
+
+    @Test func reminderStateChangesAndUnreachableCandidates() async throws {
+        try await withDatabase { database throws in
+            let (recruiter, city) = try await database.seedRecruiterAndCity()
+            let slot = try await database.seedSlots([heldSlot(recruiter, city, minutes: 30, status: .booked)])[0]
+            let planned = try await database.seed { uow throws in
+                try await uow.reminders.plan(
+                    offsets: [ReminderOffset(seconds: 1800)], now: base, horizon: .seconds(60), grace: .seconds(60)
+                ).get()
+            }
+            let id = try #require(planned.first?.id)
+            try await database.seed { uow throws in
+                let loaded = try await uow.reminders.loadForSend(id).get()
+                #expect(loaded.slot?.status == .booked && loaded.values?.city == city.name)
+                #expect(loaded.candidateUnreachable == false)
+                try await uow.reminders.markSending(id, chatID: 77).get()
+                try await uow.reminders.markSent(id, messageID: 9, at: base).get()
+                try await uow.reminders.markUnreachable(telegramID: slot.candidateTelegramID!, reason: "blocked").get()
+                #expect(try await uow.reminders.isUnreachable(telegramID: slot.candidateTelegramID!).get())
+                #expect(try await uow.reminders.loadForSend(id).get().candidateUnreachable)
+            }
+            let sent = try await database.read { uow throws in try await uow.reminders.get(id).get() }
+            #expect(sent.state == .sent && sent.messageID == 9 && sent.chatID == 77 && sent.attempts == 1)
+            let missing = try await database.read { uow throws in await uow.reminders.loadForSend(999) }
+            guard case .notFound = missing.failure else {
+                Issue.record("expected notFound, got \(String(describing: missing.failure))")
+                return
+            }
         }
     }
 

@@ -209,12 +209,17 @@ struct SchemaConstraintTests {
                     .foreignKeyViolation, "message_templates_city_id_fkey"
                 ),
                 (
-                    "INSERT INTO sent_reminders (slot_id, kind) VALUES ($1, $2)", [slotID, "soon"], .checkViolation,
-                    "sent_reminders_kind_check"
+                    "INSERT INTO reminders (slot_id, offset_seconds, starts_at, due_at) VALUES ($1, 0, now(), now())",
+                    [slotID], .checkViolation, "reminders_offset_check"
                 ),
                 (
-                    "INSERT INTO sent_reminders (slot_id, kind) VALUES ($1, $2)", [999, "24h"], .foreignKeyViolation,
-                    "sent_reminders_slot_id_fkey"
+                    "INSERT INTO reminders (slot_id, offset_seconds, starts_at, due_at) VALUES ($1, 60, now(), now())",
+                    [999], .foreignKeyViolation, "reminders_slot_id_fkey"
+                ),
+                (
+                    "INSERT INTO reminders (slot_id, offset_seconds, starts_at, due_at, state) "
+                        + "VALUES ($1, 60, now(), now(), 'skipped')",
+                    [slotID], .checkViolation, "reminders_reason_check"
                 ),
                 (
                     "INSERT INTO slot_events (slot_id, kind) VALUES ($1, $2)", [slotID, "vanished"], .checkViolation,
@@ -235,9 +240,11 @@ struct SchemaConstraintTests {
             _ = try await pool.query("INSERT INTO message_templates (key, body) VALUES ('greeting', 'Hi')")
             let second = await failure(pool, "INSERT INTO message_templates (key, body) VALUES ('greeting', 'Hey')")
             #expect(second?.constraint == "message_templates_key_city_locale_key")
-            _ = try await pool.query("INSERT INTO sent_reminders (slot_id, kind) VALUES ($1, '24h')", [slotID])
-            let twice = await failure(pool, "INSERT INTO sent_reminders (slot_id, kind) VALUES ($1, '24h')", [slotID])
-            #expect(twice?.constraint == "sent_reminders_slot_id_kind_key")
+            let reminder =
+                "INSERT INTO reminders (slot_id, offset_seconds, starts_at, due_at) VALUES ($1, 60, $2, $2)"
+            _ = try await pool.query(reminder, [slotID, base])
+            let twice = await failure(pool, reminder, [slotID, base])
+            #expect(twice?.constraint == "reminders_identity_key")
         }
     }
 
@@ -253,15 +260,17 @@ struct SchemaConstraintTests {
             let slot = try await pool.query(
                 Self.insertSlot, [recruiter, city, base, 30, "FREE", Int64?.none, Date?.none])
             let slotID = try slot[0].decode("id", as: Int64.self)
-            _ = try await pool.query("INSERT INTO sent_reminders (slot_id, kind) VALUES ($1, '2h')", [slotID])
+            _ = try await pool.query(
+                "INSERT INTO reminders (slot_id, offset_seconds, starts_at, due_at) VALUES ($1, 60, now(), now())",
+                [slotID])
             _ = try await pool.query("INSERT INTO slot_events (slot_id, kind) VALUES ($1, 'published')", [slotID])
 
             _ = try await pool.query("DELETE FROM slots WHERE id = $1", [slotID])
             _ = try await pool.query("DELETE FROM cities WHERE id = $1", [city])
             let counts = try await pool.query(
                 """
-                SELECT (SELECT count(*) FROM sent_reminders) AS reminders, (SELECT count(*) FROM slot_events) AS events,
-                       (SELECT count(*) FROM message_templates) AS templates,
+                SELECT (SELECT count(*) FROM reminders) AS reminders, (SELECT count(*) FROM slot_events) AS events,
+                       (SELECT count(*) FROM message_templates WHERE city_id IS NOT NULL) AS templates,
                        (SELECT count(*) FROM recruiter_cities) AS links
                 """
             )

@@ -103,15 +103,15 @@ struct SlotBookingServiceTests {
             let seen = EventLog()
             let writing = service(database) { uow, slot in
                 seen.append("\(slot.status.rawValue) \(slot.candidateTelegramID ?? 0)")
-                return await uow.reminders.markSent(slotID: slot.id!, kind: "24h").map { _ in }
+                return await uow.slotEvents.add(SlotEvent(slotID: slot.id!, kind: .confirmed)).map { _ in }
             }
             _ = try await writing.book(slotID: slots[0].id!, candidateTelegramID: 11, reservationTTL: .seconds(60))
                 .get()
             #expect(seen.entries == ["RESERVED 11"])
             #expect(
-                try await database.read { uow throws in try await uow.reminders.getAll().get().map(\.slotID) } == [
-                    slots[0].id!
-                ])
+                try await database.read { uow throws in
+                    try await uow.slotEvents.getAll().get().filter { $0.kind == .confirmed }.map(\.slotID)
+                } == [slots[0].id!])
 
             let refusing = service(database) { _, _ in .failure(.validation(field: "reminders", message: "queue full"))
             }

@@ -21,16 +21,16 @@ struct SlotTaskQueryTests {
             let ids = slots.map(\.id!)
 
             let first = try await database.seed { uow throws in
-                try await uow.slots.releaseLapsedReservations(now: base, limit: 1).get()
+                try await uow.slots.releaseLapsedReservations(now: base, limit: 1).get().map(\.slotID)
             }
             #expect(first == [ids[1]])
             let rest = try await database.seed { uow throws in
-                try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get()
+                try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get().map(\.slotID)
             }
             #expect(rest == [ids[0]])
             #expect(
                 try await database.seed { uow throws in
-                    try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get()
+                    try await uow.slots.releaseLapsedReservations(now: base, limit: 100).get().map(\.slotID)
                 } == [])
 
             let after = try await database.read { uow throws in try await uow.slots.getAll().get() }
@@ -57,12 +57,12 @@ struct SlotTaskQueryTests {
             try await database.withUnitOfWork { holder throws in
                 _ = try await holder.slots.getForUpdate(slots[0].id!).get()
                 let released = try await database.seed { uow throws in
-                    try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get()
+                    try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get().map(\.slotID)
                 }
                 #expect(released == [slots[1].id!])
             }
             let released = try await database.seed { uow throws in
-                try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get()
+                try await uow.slots.releaseLapsedReservations(now: base, limit: 10).get().map(\.slotID)
             }
             #expect(released == [slots[0].id!])
         }
@@ -85,11 +85,11 @@ struct SlotTaskQueryTests {
             let ids = slots.map(\.id!)
 
             let first = try await database.seed { uow throws in
-                try await uow.slots.expirePast(now: base, limit: 1).get()
+                try await uow.slots.expirePast(now: base, limit: 1).get().map(\.slotID)
             }
             #expect(first == [ids[1]])
             let rest = try await database.seed { uow throws in
-                try await uow.slots.expirePast(now: base, limit: 50).get()
+                try await uow.slots.expirePast(now: base, limit: 50).get().map(\.slotID)
             }
             #expect(rest == [ids[0]])
 
@@ -100,44 +100,6 @@ struct SlotTaskQueryTests {
 
             let negative = try await database.read { uow throws in await uow.slots.expirePast(now: base, limit: -1) }
             #expect(negative.failure?.validationField == "limit")
-        }
-    }
-
-    @Test func upcomingBookedReturnsBookedAndConfirmedInTheWindowWithRelations() async throws {
-        try await withDatabase { database throws in
-            let (anna, moscow) = try await database.seedRecruiterAndCity()
-            let (boris, omsk) = try await database.seedRecruiterAndCity(
-                recruiter: "Boris", city: "Omsk", timeZone: "Asia/Omsk")
-            let slots = try await database.seedSlots([
-                heldSlot(anna, moscow, minutes: 120, status: .confirmed, candidate: 1),
-                heldSlot(boris, omsk, minutes: 60, status: .booked, candidate: 2),
-                heldSlot(anna, moscow, minutes: 0, status: .booked, candidate: 3),
-                heldSlot(anna, moscow, minutes: 1440, status: .booked, candidate: 4),
-                heldSlot(boris, omsk, minutes: 90, status: .reserved, candidate: 5, reservedMinutes: 30),
-                freeSlot(anna, moscow, minutes: 30),
-                heldSlot(boris, omsk, minutes: -1, status: .booked, candidate: 6),
-            ])
-
-            let window = try await database.read { uow throws in
-                try await uow.slots.upcomingBooked(from: base, to: at(minutes: 1440)).get()
-            }
-            #expect(window.map(\.slot.id!) == [slots[2].id!, slots[1].id!, slots[0].id!])
-            #expect(window[1] == SlotWithRelations(slot: slots[1], recruiter: boris, city: omsk))
-            #expect(window[2].recruiter == anna)
-            #expect(window[2].city == moscow)
-
-            let limited = try await database.read { uow throws in
-                try await uow.slots.upcomingBooked(from: base, to: at(minutes: 1440), limit: 2).get()
-            }
-            #expect(limited.map(\.slot.id!) == [slots[2].id!, slots[1].id!])
-            let empty = try await database.read { uow throws in
-                try await uow.slots.upcomingBooked(from: at(minutes: 2000), to: at(minutes: 3000)).get()
-            }
-            #expect(empty == [])
-            let zero = try await database.read { uow throws in
-                await uow.slots.upcomingBooked(from: base, to: at(minutes: 10), limit: 0)
-            }
-            #expect(zero.failure?.validationField == "limit")
         }
     }
 }

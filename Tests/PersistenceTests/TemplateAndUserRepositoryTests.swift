@@ -12,31 +12,31 @@ struct TemplateAndUserRepositoryTests {
             let (_, kazan) = try await database.seedRecruiterAndCity(recruiter: "Boris", city: "Kazan")
             let stored = try await database.seed { uow throws in
                 [
-                    try await uow.templates.add(MessageTemplate(key: "reminder.24h", body: "Tomorrow")).get(),
+                    try await uow.templates.add(MessageTemplate(key: "invite.24h", body: "Tomorrow")).get(),
                     try await uow.templates.add(
-                        MessageTemplate(key: "reminder.24h", cityID: moscow.id, body: "Zavtra v Moskve")
+                        MessageTemplate(key: "invite.24h", cityID: moscow.id, body: "Zavtra v Moskve")
                     ).get(),
                     try await uow.templates.add(
-                        MessageTemplate(key: "reminder.24h", locale: "en", body: "Tomorrow (en)")
+                        MessageTemplate(key: "invite.24h", locale: "en", body: "Tomorrow (en)")
                     )
                     .get(),
-                    try await uow.templates.add(MessageTemplate(key: "reminder.2h", body: "Soon")).get(),
+                    try await uow.templates.add(MessageTemplate(key: "invite.2h", body: "Soon")).get(),
                 ]
             }
             #expect(stored[1].cityID == moscow.id)
             #expect(stored[2].locale == "en")
             try await database.read { uow throws in
-                #expect(try await uow.templates.find(key: "reminder.24h", cityID: moscow.id).get() == stored[1])
-                #expect(try await uow.templates.find(key: "reminder.24h", cityID: kazan.id).get() == stored[0])
-                #expect(try await uow.templates.find(key: "reminder.24h", cityID: nil).get() == stored[0])
+                #expect(try await uow.templates.find(key: "invite.24h", cityID: moscow.id).get() == stored[1])
+                #expect(try await uow.templates.find(key: "invite.24h", cityID: kazan.id).get() == stored[0])
+                #expect(try await uow.templates.find(key: "invite.24h", cityID: nil).get() == stored[0])
                 #expect(
-                    try await uow.templates.find(key: "reminder.24h", cityID: kazan.id, locale: "en").get() == stored[2]
+                    try await uow.templates.find(key: "invite.24h", cityID: kazan.id, locale: "en").get() == stored[2]
                 )
                 // The city's override wins over a locale-specific default.
                 #expect(
-                    try await uow.templates.find(key: "reminder.24h", cityID: moscow.id, locale: "en").get()
+                    try await uow.templates.find(key: "invite.24h", cityID: moscow.id, locale: "en").get()
                         == stored[1])
-                #expect(try await uow.templates.find(key: "reminder.2h", cityID: moscow.id).get() == stored[3])
+                #expect(try await uow.templates.find(key: "invite.2h", cityID: moscow.id).get() == stored[3])
                 #expect(
                     await uow.templates.find(key: "welcome", cityID: moscow.id).failure
                         == .notFound(entity: "MessageTemplate", id: "welcome")

@@ -52,9 +52,12 @@ extension WorkerProcessTests {
 
             // The worker also ran its periodic jobs: count what it left besides the two jobs of this test.
             let periodicSucceeded = try await probe.int(
-                "SELECT count(*) FROM jobs WHERE kind LIKE 'slots.%' AND state = 'succeeded'")
-            #expect(periodicSucceeded >= 2)
-            #expect(try await probe.int("SELECT count(*) FROM jobs WHERE kind LIKE 'slots.%'") == periodicSucceeded)
+                "SELECT count(*) FROM jobs WHERE (kind LIKE 'slots.%' OR kind = 'reminders.plan') AND state = 'succeeded'"
+            )
+            #expect(periodicSucceeded >= 3)
+            #expect(
+                try await probe.int("SELECT count(*) FROM jobs WHERE kind LIKE 'slots.%' OR kind = 'reminders.plan'")
+                    == periodicSucceeded)
 
             var status = try await Self.status(url)
             #expect(

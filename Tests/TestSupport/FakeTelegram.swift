@@ -1,33 +1,39 @@
-import Foundation
-import TestSupport
+public import Foundation
 
 /// A fake Telegram Bot API on a local port (a small Python HTTP server next to this file), recording requests.
-final class FakeTelegram: @unchecked Sendable {
+public final class FakeTelegram: @unchecked Sendable {
     let process = Process()
     let stdin = Pipe()
-    let port: Int
+    public let port: Int
     let log: URL
 
-    struct Request: Decodable {
-        struct Message: Decodable {
-            let chatID: Int64?
-            let text: String?
+    public struct Request: Decodable, Sendable {
+        public struct Message: Decodable, Sendable {
+            public let chatID: Int64?
+            public let text: String?
             enum CodingKeys: String, CodingKey {
                 case chatID = "chat_id"
                 case text
             }
         }
-        let path: String
-        let message: Message
+        public let path: String
+        public let message: Message
+        /// Arrival, Unix time.
+        public let at: Double
     }
 
-    init() throws {
+    /// - Parameter rules: answers per chat id, in order, the last repeating (see `fake_telegram.py`).
+    public init(rules: [Int64: [String]] = [:]) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "fake_telegram.py")
         log = FileManager.default.temporaryDirectory.appendingPathComponent("fake-telegram-\(UUID().uuidString).jsonl")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, log.path]
+        let rulesFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "fake-telegram-rules-\(UUID().uuidString).json")
+        try JSONEncoder().encode(Dictionary(uniqueKeysWithValues: rules.map { (String($0.key), $0.value) })).write(
+            to: rulesFile)
+        process.arguments = ["python3", script.path, log.path, rulesFile.path]
         let out = Pipe()
         process.standardOutput = out
         // Our own stdin and no inherited stderr: the server exits when we do and never holds the test runner's
@@ -54,9 +60,12 @@ final class FakeTelegram: @unchecked Sendable {
         try? FileManager.default.removeItem(at: log)
     }
 
-    var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    var requests: [Request] {
+    /// Requests to one chat.
+    public func requests(to chatID: Int64) -> [Request] { requests.filter { $0.message.chatID == chatID } }
+
+    public var requests: [Request] {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(Request.self, from: Data($0.utf8)) }
     }
