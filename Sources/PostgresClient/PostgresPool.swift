@@ -12,8 +12,8 @@ import Synchronization
 /// - Waiting callers are served in FIFO order; cancelling a waiting task ends its wait with `CancellationError`.
 /// - When opening a connection fails (the server refuses: `max_connections` reached, it is down, the network is
 ///   gone), the pool keeps every connection it holds and opens no new one for a backoff (100 ms, doubling to 5 s):
-///   meanwhile a caller that finds none idle waits for a held one to come back, or, when the pool holds none,
-///   fails at once with the last connect error. It logs the failure once, then at most every
+///   meanwhile a caller that finds none idle waits for a held one to come back (when the pool holds none, it
+///   tries to connect: there is nothing to wait for). It logs the failure once, then at most every
 ///   ``Options/troubleLogInterval``, and once more when connecting works again; ``connectTrouble`` describes it
 ///   for health reports.
 /// - A thread that acquires gets the idle connection it gave back last, if there is one (otherwise the one given
@@ -266,7 +266,6 @@ public final class PostgresPool: Sendable {
         case use(PostgresConnection)
         case open
         case wait
-        case fail(PostgresError)
     }
 
     /// Borrows a connection; pair every successful call with exactly one ``release(_:)``.
@@ -285,9 +284,11 @@ public final class PostgresPool: Sendable {
                 state.opening += 1
                 return .open
             }
-            // Backing off with nothing held that could come back: fail now rather than wait for nothing.
-            if backingOff, state.total == 0, let error = state.trouble.lastError {
-                return .fail(error)
+            // Backing off with nothing held that could come back: try to connect rather than wait for nothing
+            // (the caller has its own backoff).
+            if backingOff, state.total == 0 {
+                state.opening += 1
+                return .open
             }
             return .wait
         }
@@ -312,8 +313,7 @@ public final class PostgresPool: Sendable {
                 observer?.didRecord(.connectFailed)
                 throw error
             }
-        case .fail(let error):
-            throw error
+
         case .wait:
             let start = ContinuousClock.now
             let connection = try await waitForConnection(since: start)
