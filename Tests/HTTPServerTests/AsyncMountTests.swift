@@ -37,6 +37,14 @@ func withRunningServer<T: Sendable>(
     }
 }
 
+/// Waits (up to 20 s, a loaded machine) until the server has `count` requests in flight.
+func waitForRequests(_ server: HTTPServer, _ count: Int) async throws {
+    let deadline = ContinuousClock.now + .seconds(20)
+    while server.requestsInFlight < count, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
 @Suite("HTTPServer asynchronous mounts over real sockets")
 struct AsyncMountTests {
     static let echo = HTTPMount(prefix: "/ui") { request in
@@ -49,7 +57,7 @@ struct AsyncMountTests {
     func mountAnswers() async throws {
         try await withRunningServer(mounts: [Self.echo]) { _, port in
             let (get, post, sync, outside) = try await onThread {
-                let client = try RawHTTPClient(port: port)
+                let client = try RawHTTPClient(port: port, timeoutSeconds: 30)
                 let get = try client.request("GET", "/ui/jobs?state=dead")
                 try client.send(
                     "POST /ui/jobs/retry HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -73,11 +81,15 @@ struct AsyncMountTests {
             return .text("slow\n")
         }
         try await withRunningServer(HTTPServerConfiguration(threadPoolSize: 1), mounts: [slow, Self.echo]) {
-            _, port in
-            async let slowAnswer = onThread { try RawHTTPClient(port: port).request("GET", "/slow-ui") }
-            try await Task.sleep(for: .milliseconds(100))
-            let fast = try await onThread { try RawHTTPClient(port: port).request("GET", "/ui") }
-            let metrics = try await onThread { try RawHTTPClient(port: port).request("GET", "/hello") }
+            server, port in
+            async let slowAnswer = onThread {
+                try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/slow-ui")
+            }
+            try await waitForRequests(server, 1)
+            let fast = try await onThread { try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/ui") }
+            let metrics = try await onThread {
+                try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/hello")
+            }
             #expect(fast.status == 200 && metrics.status == 200)
             gate.open()
             #expect(try await slowAnswer.text == "slow\n")
@@ -91,12 +103,14 @@ struct AsyncMountTests {
             await gate.wait()
             return .text("late\n")
         }
-        let configuration = HTTPServerConfiguration(asyncConcurrencyLimit: 2, asyncTimeout: .milliseconds(800))
-        try await withRunningServer(configuration, mounts: [stuck]) { _, port in
-            async let first = onThread { try RawHTTPClient(port: port).request("GET", "/stuck") }
-            async let second = onThread { try RawHTTPClient(port: port).request("GET", "/stuck") }
-            try await Task.sleep(for: .milliseconds(200))
-            let third = try await onThread { try RawHTTPClient(port: port).request("GET", "/stuck") }
+        let configuration = HTTPServerConfiguration(asyncConcurrencyLimit: 2, asyncTimeout: .seconds(3))
+        try await withRunningServer(configuration, mounts: [stuck]) { server, port in
+            async let first = onThread { try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/stuck") }
+            async let second = onThread { try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/stuck") }
+            try await waitForRequests(server, 2)
+            let third = try await onThread {
+                try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/stuck")
+            }
             #expect(third.status == 503)
             #expect(third.header("Retry-After") == "1")
             let answers = try await [first, second]
@@ -110,13 +124,13 @@ struct AsyncMountTests {
         try await withRunningServer(HTTPServerConfiguration(maxRequestBodyBytes: 1024), mounts: [Self.echo]) {
             _, port in
             let declared = try await onThread { () -> RawResponse in
-                let client = try RawHTTPClient(port: port)
+                let client = try RawHTTPClient(port: port, timeoutSeconds: 30)
                 try client.send("POST /ui/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
                 return try client.readResponse()
             }
             #expect(declared.status == 413)
             let chunked = try await onThread { () -> RawResponse in
-                let client = try RawHTTPClient(port: port)
+                let client = try RawHTTPClient(port: port, timeoutSeconds: 30)
                 let chunk = String(repeating: "z", count: 2000)
                 try client.send(
                     "POST /ui/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n\(chunk)\r\n0\r\n\r\n")
@@ -124,15 +138,17 @@ struct AsyncMountTests {
             }
             #expect(chunked.status == 413)
             let garbage = try await onThread { () -> RawResponse in
-                let client = try RawHTTPClient(port: port)
+                let client = try RawHTTPClient(port: port, timeoutSeconds: 30)
                 try client.send("NOT HTTP AT ALL\r\n\r\n")
                 return try client.readResponse()
             }
             #expect(garbage.status == 400)
             // A slow client (half a body, then silence) does not hold up anyone else.
-            let slowClient = try RawHTTPClient(port: port)
+            let slowClient = try RawHTTPClient(port: port, timeoutSeconds: 30)
             try slowClient.send("POST /ui/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf")
-            let after = try await onThread { try RawHTTPClient(port: port).request("GET", "/ui/after") }
+            let after = try await onThread {
+                try RawHTTPClient(port: port, timeoutSeconds: 30).request("GET", "/ui/after")
+            }
             #expect(after.text == "async GET /ui/after body=\n")
         }
     }
@@ -152,10 +168,10 @@ struct AsyncMountTests {
             async let pending = onThread {
                 try RawHTTPClient(port: port, timeoutSeconds: 10).request("GET", "/forever")
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await waitForRequests(server, 1)
             let started = ContinuousClock.now
             await server.stop()
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(20), "the 30 s handler is not waited for")
             #expect(try await pending.status == 503)
             try await group.waitForAll()
         }
