@@ -274,22 +274,20 @@ struct ConsolePages: Sendable {
         body +=
             page.due.isEmpty
             ? "<p>None.</p>"
-            : "<table id=\"due\"><tr><th>job</th><th>slot</th><th>reminder</th><th>due</th><th>state</th></tr>"
+            : "<table id=\"due\"><tr><th>reminder</th><th>slot</th><th>offset</th><th>due</th><th>state</th></tr>"
                 + HTML.join(
                     page.due.map {
-                        "<tr><td><a href=\"" + h("\(prefix)/jobs/\($0.jobID)") + "\">" + h($0.jobID) + "</a></td><td>"
-                            + h($0.slotID) + "</td><td>" + h($0.kind) + "</td><td>" + h(Format.time($0.runAt))
-                            + "</td><td>"
-                            + h($0.state) + "</td></tr>"
+                        "<tr><td>" + h($0.reminderID) + "</td><td>" + h($0.slotID) + "</td><td>" + h($0.offset)
+                            + "</td><td>" + h(Format.time($0.dueAt)) + "</td><td>" + h($0.state) + "</td></tr>"
                     }) + "</table>"
         body += "<h2>Sent</h2>"
         body +=
             page.sent.isEmpty
             ? "<p>None yet.</p>"
-            : "<table id=\"sent\"><tr><th>slot</th><th>reminder</th><th>sent</th></tr>"
+            : "<table id=\"sent\"><tr><th>slot</th><th>offset</th><th>sent</th></tr>"
                 + HTML.join(
                     page.sent.map {
-                        "<tr><td>" + h($0.slotID) + "</td><td>" + h($0.kind) + "</td><td>" + h(Format.time($0.sentAt))
+                        "<tr><td>" + h($0.slotID) + "</td><td>" + h($0.offset) + "</td><td>" + h(Format.time($0.sentAt))
                             + "</td></tr>"
                     }) + "</table>"
         body += "<h2>Not sent in the last hour, by reason</h2>"

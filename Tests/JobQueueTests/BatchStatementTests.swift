@@ -36,9 +36,12 @@ struct BatchStatementTests {
         let completions = zip(jobs, outcomes).map { job, outcome in
             JobCompletion(id: job.id, attempt: job.attempt, outcome: outcome.0, delay: outcome.1, error: outcome.2)
         }
+        // The statement's now() lies between these two instants (a loaded machine may stretch them apart).
+        let before = Date().addingTimeInterval(-1)
         let updated = try await database.withJobs {
             await $0.complete(completions.reversed(), workerID: Self.worker)
         }.get()
+        let after = Date().addingTimeInterval(1)
         #expect(Set(updated) == Set(jobs.map(\.id)))
 
         let rows = try await jobs.asyncMap { try await database.job($0.id) }
@@ -58,10 +61,13 @@ struct BatchStatementTests {
             #expect((row.finishedAt != nil) == finished, "job \(row.id)")
             #expect(row.lockedBy == nil && row.leaseExpiresAt == nil, "job \(row.id)")
         }
-        let now = Date()
-        #expect(abs(rows[3].runAt.timeIntervalSince(now) - 60) < 5)
-        #expect(abs(rows[5].runAt.timeIntervalSince(now) - 30) < 5)
-        #expect(abs(rows[4].runAt.timeIntervalSince(now)) < 5)
+        /// Whether `date` is `delay` seconds after the statement's now().
+        func isAfterNow(_ date: Date, by delay: TimeInterval) -> Bool {
+            (before.addingTimeInterval(delay)...after.addingTimeInterval(delay)).contains(date)
+        }
+        #expect(isAfterNow(rows[3].runAt, by: 60))
+        #expect(isAfterNow(rows[5].runAt, by: 30))
+        #expect(isAfterNow(rows[4].runAt, by: 0))
         #expect(rows[0].runAt == jobs[0].runAt || abs(rows[0].runAt.timeIntervalSince(jobs[0].runAt)) < 0.001)
     }
 

@@ -18,13 +18,20 @@ extension WorkerProcessTests {
             let screenshots = FileManager.default.temporaryDirectory
                 .appendingPathComponent("slotworker-console-screenshots-\(Int(Date().timeIntervalSince1970))").path
             try await WorkerScope.with { scope in
-                let batch =
-                    (0..<5).map { _ in #"{"kind":"noop"}"# } + [
-                        #"{"kind":"reminders.send","payload":{"slot_id":1,"kind":"2h"},"delay_seconds":1800}"#
-                    ]
+                let batch = (0..<5).map { _ in #"{"kind":"noop"}"# }
                 let enqueued = try await scope.command(
                     ["enqueue", "--from", "-"], databaseURL: url, stdin: batch.joined(separator: "\n"))
                 #expect(enqueued.status == 0, "stderr: \(enqueued.stderr)")
+                // A booking written as the backend writes it: its 2 h reminder falls due in 30 minutes, so the
+                // planner lists it on the reminders page.
+                _ = try await probe.query(
+                    """
+                    WITH city AS (INSERT INTO cities (name, time_zone) VALUES ('Berlin', 'Europe/Berlin') RETURNING id),
+                    recruiter AS (INSERT INTO recruiters (name) VALUES ('Anna') RETURNING id)
+                    INSERT INTO slots (recruiter_id, city_id, starts_at, duration_minutes, status, candidate_telegram_id)
+                    SELECT recruiter.id, city.id, now() + interval '150 minutes', 30, 'BOOKED', 4242
+                    FROM city, recruiter
+                    """)
                 let worker = try await scope.startWorker(
                     databaseURL: url,
                     environment: [
@@ -32,6 +39,9 @@ extension WorkerProcessTests {
                     ])
                 try await waitFor("the noop jobs ran", timeout: .seconds(30)) {
                     try await probe.int("SELECT count(*) FROM jobs WHERE kind = 'noop' AND state = 'succeeded'") == 5
+                }
+                try await waitFor("the booking's reminder is planned", timeout: .seconds(30)) {
+                    try await probe.int("SELECT count(*) FROM reminders WHERE state = 'planned'") == 1
                 }
                 // One of them died, with an error that is hostile HTML (it must render as text, not run).
                 _ = try await probe.query(
