@@ -8,7 +8,7 @@ import Testing
 extension RunnerSuite {
     @Suite("Claiming and running")
     struct RunnerTests {
-        @Test("NOTIFY wakes an idle runner within 50 ms although it polls only every minute")
+        @Test("NOTIFY wakes an idle runner within a second although it polls only every minute")
         func notifyWakesIdleRunner() async throws {
             let database = try await makeDatabase()
             let started = Recorder<ContinuousClock.Instant>()
@@ -39,10 +39,11 @@ extension RunnerSuite {
                 return latencies
             }
             print("commit → handler start with NOTIFY: \(latencies)")
-            #expect(latencies.allSatisfy { $0 < .milliseconds(50) })
+            // Typically 1-2 ms (the figure is `scripts/bench queue-latency`'s); a poll would take up to a minute.
+            #expect(latencies.allSatisfy { $0 < .seconds(1) }, "latencies: \(latencies)")
         }
 
-        @Test("a delayed job starts within a few milliseconds of its run_at")
+        @Test("a delayed job starts on its run_at, by timer, not by poll")
         func delayedJobStartsOnTime() async throws {
             let database = try await makeDatabase()
             let lags = Recorder<Double>()
@@ -68,7 +69,8 @@ extension RunnerSuite {
                 #expect(try await eventually(timeout: .seconds(3)) { lags.count == 4 })
             }
             print("run_at → handler start lags (s): \(lags.all)")
-            #expect(lags.all.allSatisfy { $0 >= 0 && $0 < 0.05 })
+            // Typically a few ms (`scripts/bench queue-delay`); a poll would take up to a minute.
+            #expect(lags.all.allSatisfy { $0 >= 0 && $0 < 0.5 })
             #expect(try await database.count(where: "state = 'succeeded'") == 4)
         }
 

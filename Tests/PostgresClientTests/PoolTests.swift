@@ -127,8 +127,11 @@ struct BlockingTests {
             }
             try await group.waitForAll()
         }
-        #expect(ticks.value > 50)
-        #expect(queries.value > 100)
+        // Blocked cooperative threads would give about none of either during the 1.5 s (the sleepers outnumber
+        // them); unblocked, an idle machine gives ~150 ticks and thousands of queries. The bounds leave room for a
+        // loaded machine and the rest of the suite running beside this test.
+        #expect(ticks.value > 10)
+        #expect(queries.value > 10)
     }
 }
 
