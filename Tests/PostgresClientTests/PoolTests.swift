@@ -127,11 +127,11 @@ struct BlockingTests {
             }
             try await group.waitForAll()
         }
-        // Blocked cooperative threads would give about none of either during the 1.5 s (the sleepers outnumber
-        // them); unblocked, an idle machine gives ~150 ticks and thousands of queries. The bounds leave room for a
-        // loaded machine and the rest of the suite running beside this test.
-        #expect(ticks.value > 10)
-        #expect(queries.value > 10)
+        // Blocked cooperative threads would give none of either during the 1.5 s (the sleepers outnumber them and
+        // sleep 2 s); unblocked, an idle machine gives ~150 ticks and thousands of queries. The bounds leave room
+        // for a loaded machine and for the rest of the suite, which shares the cooperative pool with this test.
+        #expect(ticks.value > 2)
+        #expect(queries.value > 2)
     }
 }
 

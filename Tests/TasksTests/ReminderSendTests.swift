@@ -147,8 +147,10 @@ struct ReminderSendTests {
         let elapsed = ContinuousClock.now - started
         #expect(hung?.kind == .timeout)
         #expect(elapsed >= .milliseconds(650) && elapsed < .seconds(20), "timed out after \(elapsed)")
+        // The hostile answer is 2 MB: give it time to arrive on a loaded machine (the timeout is not under test).
+        let patient = TelegramClient(apiURL: fake.url, token: "123:SECRET", timeout: .seconds(20))
         let hostile = await #expect(throws: TelegramError.self) {
-            _ = try await client.sendMessage(chatID: 2, text: "x")
+            _ = try await patient.sendMessage(chatID: 2, text: "x")
         }
         #expect(hostile?.kind == .serverError)
         let text = hostile?.description ?? ""
