@@ -337,10 +337,18 @@ struct HTTPServerTests {
     func runReturnsOnExternalStop() async throws {
         let server = HTTPServer(logger: quietLogger, handler: testHandler)
         let port = try server.start()
+        let runEntered = Atomic<Bool>(false)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
+            group.addTask {
+                runEntered.store(true, ordering: .relaxed)
+                try await server.run()
+            }
             let response = try await onThread { try RawHTTPClient(port: port).request("GET", "/hello") }
             #expect(response.status == 200)
+            // stop() must come after run() began (a stop before it makes run() throw, as the end of this test
+            // shows); on a loaded machine the child task can start late.
+            while !runEntered.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            try await Task.sleep(for: .milliseconds(100))
             await server.stop()
             try await group.waitForAll()
         }
