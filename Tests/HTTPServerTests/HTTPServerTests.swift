@@ -337,17 +337,17 @@ struct HTTPServerTests {
     func runReturnsOnExternalStop() async throws {
         let server = HTTPServer(logger: quietLogger, handler: testHandler)
         let port = try server.start()
-        let runEntered = Atomic<Bool>(false)
+        let runEntered = Flag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                runEntered.store(true, ordering: .relaxed)
+                runEntered.set()
                 try await server.run()
             }
             let response = try await onThread { try RawHTTPClient(port: port).request("GET", "/hello") }
             #expect(response.status == 200)
             // stop() must come after run() began (a stop before it makes run() throw, as the end of this test
             // shows); on a loaded machine the child task can start late.
-            while !runEntered.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            while !runEntered.isSet { try await Task.sleep(for: .milliseconds(5)) }
             try await Task.sleep(for: .milliseconds(100))
             await server.stop()
             try await group.waitForAll()
@@ -411,4 +411,11 @@ struct HTTPServerTests {
         #expect(port > 0)
         await server.stop()
     }
+}
+
+/// A flag one task sets and another reads.
+final class Flag: Sendable {
+    private let storage = Atomic<Bool>(false)
+    func set() { storage.store(true, ordering: .relaxed) }
+    var isSet: Bool { storage.load(ordering: .relaxed) }
 }
