@@ -81,7 +81,10 @@ extension WorkerProcessTests {
                         .first { $0.0["event"] == "connect_failed" }?.1 ?? 0
                     #expect(failures >= 3, "connect failures counted: \(failures)")
                     let log = worker.stderr
-                    #expect(log.components(separatedBy: "cannot open a database connection").count - 1 == 1)
+                    // Once per pool and refusal (the worker and the console have a pool each; a connect that slips
+                    // in while the hog refills ends one refusal and starts another), never once per failed connect.
+                    let refusals = log.components(separatedBy: "cannot open a database connection").count - 1
+                    #expect(refusals >= 1 && refusals <= 4, "refusals logged: \(refusals)")
                     #expect(
                         !log.contains("still cannot open database connections"), "logged more than once per interval")
 
