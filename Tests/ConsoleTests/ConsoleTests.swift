@@ -133,4 +133,47 @@ struct ConsoleTests {
         #expect(try await pool.query("SELECT id FROM jobs").isEmpty)
         await pool.close()
     }
+
+    /// A list page reads a bounded window of ids: a filter matching only an old job says how far it searched and
+    /// links to the next window, which skips a stretch of deleted ids, until the match is found; the last window
+    /// has no link; full pages and id lookups are not bounded by the window.
+    @Test func listSearchesBoundedWindowsAndContinues() async throws {
+        let pool = try await TestDatabase.pool(migrated: true, maxConnections: 2)
+        // Ids 1…30: the oldest is the only `rare` one; 11…20 are deleted (pruned, say).
+        _ = try await pool.query(
+            """
+            INSERT INTO jobs (kind, state, finished_at)
+            SELECT CASE WHEN i = 1 THEN 'rare' ELSE 'noop' END, 'succeeded', now() FROM generate_series(1, 30) AS i
+            """)
+        let ids: [Int64] = try await pool.query("SELECT id FROM jobs ORDER BY id").map { try $0.decode("id") }
+        _ = try await pool.query("DELETE FROM jobs WHERE id = ANY ($1::int8[])", [Array(ids[10..<20])])
+        let operations = JobOperations(pool: pool)
+        let rare = JobFilter(kind: "rare")
+
+        let first = try await operations.list(rare, limit: 5, window: 10)
+        #expect(first.jobs.isEmpty && first.searchedDownTo == ids[29] + 1 - 10, "\(first)")
+        // The next window starts at the newest id below the searched ones: id 10, past the deleted stretch.
+        #expect(first.next == ids[9] + 1, "\(first)")
+        let second = try await operations.list(rare, before: try #require(first.next), limit: 5, window: 10)
+        #expect(second.jobs.map(\.id) == [ids[0]] && second.next == nil && second.searchedDownTo == nil, "\(second)")
+
+        let full = try await operations.list(JobFilter(), limit: 5, window: 10)
+        #expect(
+            full.jobs.map(\.id) == Array(ids[25...].reversed()) && full.next == ids[25] && full.searchedDownTo == nil)
+        let byID = try await operations.list(JobFilter(ids: [ids[0]]), limit: 5, window: 10)
+        #expect(byID.jobs.map(\.id) == [ids[0]] && byID.next == nil)
+        #expect(try await operations.list(JobFilter(kind: "nope"), before: ids[0] + 1, window: 10).next == nil)
+
+        // The console says what it searched and its link finds the match.
+        let console = Console(pool: pool, configuration: ConsoleConfiguration(listWindow: 10), logger: quiet)
+        let page = await get(console, "/ui/jobs?kind=rare")
+        #expect(page.status == 200)
+        #expect(page.text.contains("id=\"searched\"") && !page.text.contains("id=\"no-jobs\""), "\(page.text)")
+        let link = try #require(
+            page.text.firstMatch(of: /id="continue" href="([^"]+)"/)?.1, "no continue link: \(page.text)")
+        let continued = await get(console, String(link).replacingOccurrences(of: "&amp;", with: "&"))
+        #expect(continued.text.contains("href=\"/ui/jobs/\(ids[0])\""), "\(continued.text)")
+        #expect(!continued.text.contains("id=\"continue\"") && !continued.text.contains("id=\"older\""))
+        await pool.close()
+    }
 }
