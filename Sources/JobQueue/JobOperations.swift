@@ -77,7 +77,7 @@ public struct JobOperations: Sendable {
 
     /// Ids a list page scans at most (its window below the cursor); at 1,000,000 jobs one window reads in tens of
     /// milliseconds (`scripts/bench console`).
-    public static let listWindow: Int64 = 100_000
+    public static let listWindow: Int64 = 50_000
 
     /// Jobs matching `filter`, newest first: up to `limit` jobs with ids below `before` (0: from the newest job),
     /// found among the `window` ids below it. A filter with ids looks them up directly (no window). Three short

@@ -8,7 +8,7 @@ import PostgresClient
 /// `console`: p95 render time of every console page, and of every job-list filter an operator can build (each
 /// state or none × kind × queue, matching or not, ids, a deep page, the last page, a continued search), with
 /// 1,000,000 jobs in the table (the shipped defaults: exact counts up to 100,000, a 2 s statement timeout, the list's
-/// 100,000-id scan window), each page's queries and HTML through `Console.handle` (the HTTP path itself is the
+/// 50,000-id scan window), each page's queries and HTML through `Console.handle` (the HTTP path itself is the
 /// `http` figure). The table holds what a busy day leaves before the pruner: mostly succeeded jobs spread over 24
 /// hours, some dead, cancelled, ready, scheduled and running ones in three queues; the reminders table what five weeks
 /// of 50,000 booked slots leave (two reminders each, sent, skipped by reason, failed, planned). Everything is vacuumed
@@ -110,19 +110,20 @@ enum ConsoleBench {
         await QueueBench.dropDatabase(databaseName, server: server)
     }
 
-    /// The jobs: mostly succeeded over the last 24 hours, 2% dead, 1% cancelled, 2% ready, in three queues and four
-    /// kinds; 2,000 scheduled reminder sends; 100 running on four registered workers; two periodic jobs' ledger.
+    /// The jobs: enqueued and finished in id order over the last 24 hours (as a queue table grows), mostly succeeded,
+    /// 2% dead, 1% cancelled, 2% ready, in three queues, four kinds and three priorities; 2,000 scheduled reminder sends; 100 running on four registered workers; two periodic jobs' ledger.
     static func seedJobs(_ jobs: Int, pool: PostgresPool) async throws {
         _ = try await pool.query(
             """
             INSERT INTO jobs (kind, queue, state, payload, attempts, run_at, created_at, attempted_at, finished_at,
-                last_error)
+                last_error, priority)
             SELECT k.kind, (ARRAY['default', 'mail', 'reports'])[1 + i % 3], s.state, '{"n": 1}', 1,
-                now() - (i % 86400) * interval '1 second', now() - (i % 86400) * interval '1 second',
-                CASE WHEN s.state IN ('succeeded', 'dead', 'cancelled') THEN now() - (i % 86400) * interval '1 second' END,
-                CASE WHEN s.state IN ('succeeded', 'dead', 'cancelled') THEN now() - (i % 86400) * interval '1 second' END,
-                CASE WHEN s.state = 'dead' THEN 'boom <b>' || i || '</b>' END
+                t.at, t.at,
+                CASE WHEN s.state IN ('succeeded', 'dead', 'cancelled') THEN t.at END,
+                CASE WHEN s.state IN ('succeeded', 'dead', 'cancelled') THEN t.at END,
+                CASE WHEN s.state = 'dead' THEN 'boom <b>' || i || '</b>' END, (i / 7 % 3)::int2
             FROM generate_series(1, $1::int8) AS i,
+                LATERAL (SELECT now() - ($1::int8 - i) * (interval '1 day' / $1::int8) AS at) AS t,
                 LATERAL (SELECT CASE
                     WHEN i % 100 < 95 THEN 'succeeded' WHEN i % 100 < 97 THEN 'dead' WHEN i % 100 < 98 THEN 'cancelled'
                     ELSE 'available' END AS state) AS s,
