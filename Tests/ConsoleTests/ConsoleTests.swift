@@ -32,6 +32,15 @@ extension HTTPResponse {
 /// by the HTTPServer mount tests and the browser test).
 @Suite("Console")
 struct ConsoleTests {
+    @Test func formatsCountsAndTimes() {
+        #expect(
+            [0, 999, 1000, 1_234_567, -1000].map { Format.count($0, estimated: false) }
+                == ["0", "999", "1,000", "1,234,567", "-1,000"])
+        #expect(Format.count(1_000_000, estimated: true) == "≈1,000,000")
+        #expect(Format.time(Date(timeIntervalSince1970: 1_796_130_300)) == "2026-12-01T13:05:00Z")
+        #expect(Format.time(nil) == "—")
+    }
+
     @Test func formDataDecodesPercentAndPlus() {
         let form = FormData("state=dead&kind=a%2Bb+c&ids=1&ids=2&bad=%zz&=x&empty=")
         #expect(form["state"] == "dead")
@@ -174,6 +183,35 @@ struct ConsoleTests {
         let continued = await get(console, String(link).replacingOccurrences(of: "&amp;", with: "&"))
         #expect(continued.text.contains("href=\"/ui/jobs/\(ids[0])\""), "\(continued.text)")
         #expect(!continued.text.contains("id=\"continue\"") && !continued.text.contains("id=\"older\""))
+        await pool.close()
+    }
+
+    /// The overview's bounded reads give the exact answers: each queue's oldest ready job across priorities (the
+    /// skip scan of the claim index) and the last 10 minutes' completions of every finished state.
+    @Test func overviewOldestReadyAndCompletions() async throws {
+        let pool = try await TestDatabase.pool(migrated: true, maxConnections: 2)
+        _ = try await pool.query(
+            """
+            INSERT INTO jobs (kind, queue, priority, run_at)
+            SELECT 'noop', (ARRAY['a', 'b'])[1 + i % 2], (i % 3)::int2, now() - i * interval '1 minute'
+            FROM generate_series(1, 12) AS i
+            """)
+        _ = try await pool.query(
+            """
+            INSERT INTO jobs (kind, queue, state, finished_at)
+            SELECT 'noop', 'a', (ARRAY['succeeded', 'dead', 'cancelled'])[1 + i % 3], now() - i * interval '1 minute'
+            FROM generate_series(0, 14) AS i
+            """)
+        let queries = ConsoleQueries(operations: JobOperations(pool: pool), exactCountLimit: 100_000)
+        let overview = try await queries.overview()
+        let rows = Dictionary(uniqueKeysWithValues: overview.queues.map { ($0.queue, $0) })
+        // Queue a holds i = 2, 4, …, 12 (oldest 12 minutes, priority 0), b holds 1, 3, …, 11 (oldest 11, priority 2).
+        let a = try #require(rows["a"]?.oldestReadySeconds)
+        let b = try #require(rows["b"]?.oldestReadySeconds)
+        #expect(abs(a - 720) < 30 && abs(b - 660) < 30, "\(a) \(b)")
+        // Finished 0…14 minutes ago: those of the last 10 minutes (0…9) land in their minute, whatever their state.
+        #expect(rows["a"]?.completions.reduce(0, +) == 10, "\(rows["a"]?.completions ?? [])")
+        #expect(rows["a"]?.counts[.dead] == 5 && rows["b"]?.counts[.available] == 6)
         await pool.close()
     }
 }
