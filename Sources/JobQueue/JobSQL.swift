@@ -52,6 +52,7 @@ package enum JobSQL {
                 'available', count(*) FILTER (WHERE state = 'available'),
                 'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
                 'priority', min(priority) FILTER (WHERE state = 'available'),
+                'run_at', extract(epoch FROM min(run_at) FILTER (WHERE state = 'available')),
                 'requeued', bool_or(state = 'available' AND run_at < now()))::text)
             FROM inserted
             GROUP BY queue
@@ -119,7 +120,8 @@ package enum JobSQL {
     /// path).
     ///
     /// Rows are taken from the floor key `(priority, run_at) >= ($6, $7)` on (see `ClaimFloor`): an index condition, so
-    /// the scan starts there instead of walking the dead entries of jobs claimed before.
+    /// the scan starts there instead of walking the dead entries of jobs claimed before (which a held snapshot keeps
+    /// by the million).
     ///
     /// Binds: queue, the kinds to claim, limit, worker id, lease seconds, floor priority, floor run_at (epoch s).
     package static let claim = """
@@ -338,11 +340,12 @@ package enum JobSQL {
         job AS (
             INSERT INTO jobs (kind, queue, payload, priority, max_attempts, unique_key)
             SELECT $3, $4, $5::jsonb, $6::int2, $7::int4, $8 FROM run
-            RETURNING id, queue, priority
+            RETURNING id, queue, priority, run_at
         ),
         notified AS (
             SELECT pg_notify($9, json_build_object(
-                'queue', queue, 'available', 1, 'scheduled', 0, 'priority', priority)::text) FROM job
+                'queue', queue, 'available', 1, 'scheduled', 0, 'priority', priority,
+                'run_at', extract(epoch FROM run_at))::text) FROM job
         )
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """
