@@ -134,6 +134,11 @@ extension RunnerSuite {
             let runner = JobRunner(
                 configuration: testConfiguration(concurrency: 50, pollInterval: .seconds(30)),
                 registry: registry, database: database, logger: testLogger)
+            // An enqueue transaction opened before the claims: its job's run_at (the transaction's start) sorts
+            // below every floor they set, and plain SQL sends no notification: the claim from the front finds it.
+            let late = try await PostgresConnection.connect(database.pool.configuration)
+            try await late.execute("BEGIN")
+            try await late.execute("INSERT INTO jobs (kind) VALUES ('noop')")
             try await withServices([runner]) {
                 for round in 1...4 {
                     _ = try await client.enqueue((0..<500).map { _ in NewJob(kind: "noop") }).get()
@@ -146,8 +151,9 @@ extension RunnerSuite {
                 _ = try await client.enqueue(NewJob(kind: "noop", schedule: .after(.milliseconds(300)))).get()
                 _ = try await client.enqueue(NewJob(kind: "noop", priority: -5)).get()
                 _ = try await client.enqueue(NewJob(kind: "flaky")).get()
-                let rest = try await eventually(timeout: .seconds(20)) {
-                    try await database.count(where: "state = 'succeeded'") == 2003
+                try await late.execute("COMMIT")
+                let rest = try await eventually(timeout: .seconds(30)) {
+                    try await database.count(where: "state = 'succeeded'") == 2004
                 }
                 #expect(rest)
             }
@@ -161,6 +167,7 @@ extension RunnerSuite {
             #expect(try holders[0].decode("n", as: Int.self) == 1)
             try await holder.execute("COMMIT")
             await holder.close()
+            await late.close()
         }
     }
 }
