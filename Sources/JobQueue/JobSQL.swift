@@ -264,7 +264,10 @@ package enum JobSQL {
         """
 
     /// Returns running jobs whose lease lapsed to `available` (the attempt stays spent), or `dead` when that was
-    /// their last attempt. Binds: limit, kinds, their max attempts (arrays), default max attempts, channel.
+    /// their last attempt, among leases from `$6` (epoch s; see `RescueFloor`) on. Always returns one row at least,
+    /// with the statement's time (`scanned_at`, epoch s); its job columns are NULL when none was taken.
+    ///
+    /// Binds: limit, kinds, their max attempts (arrays), default max attempts, channel, floor.
     static let rescue = """
         WITH limits AS (
             SELECT * FROM unnest($2::text[], $3::int8[]) AS l(kind, max_attempts)
@@ -274,6 +277,7 @@ package enum JobSQL {
             FROM jobs j
             LEFT JOIN limits l ON l.kind = j.kind
             WHERE j.state = 'running' AND j.lease_expires_at < now()
+                AND j.lease_expires_at >= to_timestamp($6::float8)
             ORDER BY j.lease_expires_at
             LIMIT $1
             FOR UPDATE OF j SKIP LOCKED
@@ -300,7 +304,9 @@ package enum JobSQL {
             WHERE state = 'available'
             GROUP BY queue
         )
-        SELECT id, kind, state, (SELECT count(*) FROM notified) AS notifications FROM rescued
+        SELECT rescued.id, rescued.kind, rescued.state, (SELECT count(*) FROM notified) AS notifications,
+            extract(epoch FROM now())::float8 AS scanned_at
+        FROM (SELECT 1) AS statement LEFT JOIN rescued ON true
         """
 
     /// Deletes a batch of succeeded and cancelled jobs finished before the cutoff. Binds: age (s), limit.
