@@ -1,7 +1,9 @@
 public import Foundation
 
 /// One reminder of one slot: identified by (slot, offset, the start instant it was planned for), so a slot that
-/// moves gets new reminders and the old ones end skipped (`moved`). Rows are created by the planner from `slots`.
+/// moves gets new reminders and the old ones end skipped (`moved`). A reminder skipped `moved` or `not_booked` no
+/// longer holds that identity, so a slot back at the start gets a new one; any other row holds it for good (never
+/// two sends for one slot, offset and start). Rows are created by the planner from `slots`.
 public struct Reminder: Sendable, Hashable {
     /// Where a reminder is in its life.
     public enum State: String, Sendable, Hashable, Codable, CaseIterable {

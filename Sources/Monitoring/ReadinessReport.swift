@@ -32,8 +32,8 @@ public struct ReadinessReport: Sendable, Equatable {
         for (index, name) in self.checks.keys.sorted().enumerated() {
             let check = self.checks[name]!
             if index > 0 { output += "," }
-            output += Self.quoted(name) + #":{"status":"# + (check.ok ? #""ok""# : #""fail""#)
-            output += #","detail":"# + Self.quoted(check.detail) + #","age_seconds":"#
+            output += JSONString.quoted(name) + #":{"status":"# + (check.ok ? #""ok""# : #""fail""#)
+            output += #","detail":"# + JSONString.quoted(check.detail) + #","age_seconds":"#
             if let age = check.age {
                 let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
                 output += "\((seconds * 1000).rounded() / 1000)"
@@ -43,24 +43,5 @@ public struct ReadinessReport: Sendable, Equatable {
             output += "}"
         }
         return output + "}}"
-    }
-
-    /// A JSON string literal with the required escapes (quote, backslash, control characters).
-    static func quoted(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
     }
 }

@@ -79,7 +79,9 @@ public typealias ReminderRepository = Repository<ReminderTable>
 extension Repository where Mapping == ReminderTable {
     /// Inserts the reminders of every BOOKED or CONFIRMED slot that has not started and whose reminder for one
     /// of `offsets` falls due before `now + horizon`, unless a reminder with the same identity (slot, offset,
-    /// start) exists. Reminders more than `grace` past due are inserted already `skipped` (`late`), so an outage
+    /// start) exists — not counting reminders skipped `moved` or `not_booked` (migration 7): a slot moved back to
+    /// a start, or booked again at it, after such a skip gets a new reminder, while one sent (or sending, late,
+    /// unreachable, failed) for that start blocks it for good. Reminders more than `grace` past due are inserted already `skipped` (`late`), so an outage
     /// is counted; reminders that were already more than the grace past due when the slot last changed (a
     /// booking made after its reminder's time) are not created at all. Returns the inserted rows.
     ///
@@ -104,7 +106,8 @@ extension Repository where Mapping == ReminderTable {
                 ) c
                 WHERE c.due_at + $4 * interval '1 millisecond' >= least(c.updated_at, $2)
                 ORDER BY c.due_at, c.slot_id
-                ON CONFLICT (slot_id, offset_seconds, starts_at) DO NOTHING
+                ON CONFLICT (slot_id, offset_seconds, starts_at)
+                    WHERE NOT (state = 'skipped' AND reason IN ('moved', 'not_booked')) DO NOTHING
                 RETURNING id, offset_seconds, due_at, state
                 """,
                 [offsets.map(\.seconds), now, horizon.milliseconds, grace.milliseconds],

@@ -19,6 +19,7 @@ public enum DomainMigrations {
         remindersAndSlotEvents,
         DomainMigrations.reminderDispatch,
         DomainMigrations.reminderHistory,
+        DomainMigrations.reminderReplanning,
     ]
 
     /// Recruiters, cities (with IANA time zones validated against PostgreSQL's tz database) and which recruiter

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import Monitoring
 import Synchronization
 
 /// A swift-log handler writing one JSON object per line to standard error (`--log-format json`):
@@ -23,16 +24,16 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("time", Self.quote(Self.timestamp(Date()))),
-            ("level", Self.quote(event.level.rawValue)),
-            ("label", Self.quote(label)),
-            ("message", Self.quote(event.message.description)),
+            ("time", JSONString.quoted(Self.timestamp(Date()))),
+            ("level", JSONString.quoted(event.level.rawValue)),
+            ("label", JSONString.quoted(label)),
+            ("message", JSONString.quoted(event.message.description)),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() where !["time", "level", "label", "message"].contains(key) {
             fields.append((key, Self.json(merged[key]!)))
         }
-        let line = "{" + fields.map { Self.quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}\n"
+        let line = "{" + fields.map { JSONString.quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { buffer in
             _ = write(STDERR_FILENO, buffer.baseAddress, buffer.count)
@@ -42,7 +43,7 @@ public struct JSONLogHandler: LogHandler {
     static func json(_ value: Logger.Metadata.Value) -> String {
         switch value {
         case .string(let text):
-            return quote(text)
+            return JSONString.quoted(text)
         case .stringConvertible(let convertible):
             let text = convertible.description
             if convertible is any BinaryInteger || convertible is any BinaryFloatingPoint,
@@ -50,30 +51,14 @@ public struct JSONLogHandler: LogHandler {
             {
                 return text
             }
-            return quote(text)
+            return JSONString.quoted(text)
         case .array(let values):
             return "[" + values.map(json).joined(separator: ",") + "]"
         case .dictionary(let values):
-            return "{" + values.keys.sorted().map { quote($0) + ":" + json(values[$0]!) }.joined(separator: ",") + "}"
+            return "{"
+                + values.keys.sorted().map { JSONString.quoted($0) + ":" + json(values[$0]!) }.joined(separator: ",")
+                + "}"
         }
-    }
-
-    /// A JSON string literal.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     private static let formatter = Mutex<ISO8601DateFormatter>(

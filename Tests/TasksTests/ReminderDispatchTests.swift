@@ -79,6 +79,90 @@ struct ReminderDispatchTests {
         }
     }
 
+    /// A reminder skipped `moved` or `not_booked` no longer holds its (slot, offset, start): a slot back at that
+    /// start gets it again, however often it moved; one already sent for a start is never sent again for it.
+    @Test func aSlotBackAtAStartGetsItsReminderOnceForThatStart() async throws {
+        let harness = try await Harness.make()
+        let fake = try FakeTelegram()
+        let observer = RecordingObserver()
+        // A grace far above the test's own delays: the moves back happen just after the skipped due times.
+        let settings = testSettings(offsets: [3], grace: .seconds(30))
+        let sender = TelegramClient(apiURL: fake.url, token: "1:tok")
+        try await withServices(
+            try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
+        ) {
+            try await Harness.planning(harness)
+            let base = Date().addingTimeInterval(8).wholeMilliseconds
+            func start(_ slot: Int, away: Bool = false) -> Date {
+                base.addingTimeInterval(Double(slot) * 0.1 + (away ? 6 : 0))
+            }
+            func move(_ id: Int64, to instant: Date) async throws {
+                try await harness.execute("UPDATE slots SET starts_at = $2 WHERE id = $1", [id, instant])
+            }
+            func free(_ id: Int64) async throws {
+                try await harness.execute(
+                    "UPDATE slots SET status = 'FREE', candidate_telegram_id = NULL WHERE id = $1", [id])
+            }
+            func rebook(_ id: Int64, candidate: Int64) async throws {
+                try await harness.execute(
+                    "UPDATE slots SET status = 'RESERVED', candidate_telegram_id = $2, "
+                        + "reserved_until = now() + interval '1 hour' WHERE id = $1", [id, candidate])
+                try await harness.execute(
+                    "UPDATE slots SET status = 'BOOKED', reserved_until = NULL WHERE id = $1", [id])
+            }
+            let back = try await harness.insertSlot(startsAt: start(0), candidate: 801)
+            let twice = try await harness.insertSlot(startsAt: start(1), candidate: 802)
+            let sentFirst = try await harness.insertSlot(startsAt: start(2), candidate: 803)
+            let rebooked = try await harness.insertSlot(startsAt: start(3), candidate: 804)
+            let sentThenRebooked = try await harness.insertSlot(startsAt: start(4), candidate: 805)
+            try await eventually {
+                try await harness.count("SELECT count(*)::int8 AS n FROM reminders WHERE state = 'planned'") == 5
+            }
+            // Away before the first due time (t ≈ 5 s); freed before it.
+            try await move(back, to: start(0, away: true))
+            try await move(twice, to: start(1, away: true))
+            try await free(rebooked)
+            // The originals fall due away from their start: skipped; back (or booked again) at it: planned anew.
+            try await eventually { try await harness.reminders(slot: back).first == "3s skipped moved" }
+            try await move(back, to: start(0))
+            try await eventually { try await harness.reminders(slot: twice).first == "3s skipped moved" }
+            try await move(twice, to: start(1))
+            try await eventually { try await harness.reminders(slot: rebooked) == ["3s skipped not_booked"] }
+            try await rebook(rebooked, candidate: 804)
+            // Sent for the original start, then away and back (or freed and booked again) before anything else.
+            try await eventually { try await harness.reminders(slot: sentFirst) == ["3s sent"] }
+            try await move(sentFirst, to: start(2, away: true))
+            try await eventually { try await harness.reminders(slot: sentFirst) == ["3s sent", "3s planned"] }
+            try await move(sentFirst, to: start(2))
+            try await eventually { try await harness.reminders(slot: sentThenRebooked) == ["3s sent"] }
+            try await free(sentThenRebooked)
+            try await rebook(sentThenRebooked, candidate: 805)
+            // `twice` goes away again once its away reminder was skipped (t ≈ 11 s): planned anew for that start.
+            try await eventually {
+                try await harness.reminders(slot: twice) == ["3s skipped moved", "3s skipped moved", "3s sent"]
+            }
+            try await move(twice, to: start(1, away: true))
+            try await eventually {
+                try await harness.reminders(slot: back) == ["3s skipped moved", "3s skipped moved", "3s sent"]
+            }
+            try await eventually {
+                try await harness.reminders(slot: twice)
+                    == ["3s skipped moved", "3s skipped moved", "3s sent", "3s sent"]
+            }
+            try await eventually { try await harness.reminders(slot: sentFirst) == ["3s sent", "3s skipped moved"] }
+            // A planner run with repair changes nothing more.
+            let outcome = try await ReminderPlanner(database: harness.database, settings: settings).plan(repair: true)
+            #expect(outcome == .init(planned: 0, late: 0))
+            #expect(try await harness.reminders(slot: rebooked) == ["3s skipped not_booked", "3s sent"])
+            #expect(try await harness.reminders(slot: sentThenRebooked) == ["3s sent"])
+            #expect(fake.requests(to: 801).count == 1)
+            #expect(fake.requests(to: 802).count == 2)
+            #expect(fake.requests(to: 803).count == 1)
+            #expect(fake.requests(to: 804).count == 1)
+            #expect(fake.requests(to: 805).count == 1)
+        }
+    }
+
     @Test func canceledOrFreedSlotsGetNone() async throws {
         let harness = try await Harness.make()
         let fake = try FakeTelegram()
