@@ -11,4 +11,11 @@ static inline int slotworker_deflate_init_gzip(z_stream *stream, int level)
     return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 }
 
+/* A raw deflate stream (no wrapper; windowBits -15) at `level` with memLevel 4: the chunks of ``GzipChunkCache``
+ * are a few kilobytes each, so a smaller hash table costs less to reset per chunk and compresses them as well. */
+static inline int slotworker_deflate_init_raw(z_stream *stream, int level)
+{
+    return deflateInit2(stream, level, Z_DEFLATED, -15, 4, Z_DEFAULT_STRATEGY);
+}
+
 #endif

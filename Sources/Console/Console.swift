@@ -151,10 +151,11 @@ public struct Console: Sendable {
         let filter = try Self.filter(query)
         let before = Int64(query["before"] ?? "") ?? 0
         let limit = 50
-        let jobs = try await operations.list(filter, before: before, limit: limit)
+        let page = try await operations.list(
+            filter, before: before, limit: limit, window: configuration.listWindow)
         return Self.page(
             pages.layout(
-                title: "Jobs", active: "Jobs", pages.jobList(jobs, filter: filter, limit: limit, before: before),
+                title: "Jobs", active: "Jobs", pages.jobList(page, filter: filter, before: before),
                 notice: query["notice"]))
     }
 

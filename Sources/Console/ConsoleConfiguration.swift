@@ -17,6 +17,9 @@ public struct ConsoleConfiguration: Sendable {
     public var listenHost: String
     /// The periodic jobs of this deployment (the periodic page).
     public var periodicJobs: [PeriodicJob]
+    /// Ids a job-list page scans at most below its cursor (see ``JobPage``); a page whose window ran out links to
+    /// the next one.
+    public var listWindow: Int64
 
     public init(
         prefix: String = "/ui",
@@ -25,7 +28,8 @@ public struct ConsoleConfiguration: Sendable {
         statementTimeout: Duration = .seconds(2),
         exactCountLimit: Int = 100_000,
         listenHost: String = "127.0.0.1",
-        periodicJobs: [PeriodicJob] = []
+        periodicJobs: [PeriodicJob] = [],
+        listWindow: Int64 = JobOperations.listWindow
     ) {
         self.prefix = prefix
         self.adminToken = adminToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -34,6 +38,7 @@ public struct ConsoleConfiguration: Sendable {
         self.exactCountLimit = exactCountLimit
         self.listenHost = listenHost
         self.periodicJobs = periodicJobs
+        self.listWindow = max(1, listWindow)
     }
 
     /// Whether the listen address only accepts local connections.

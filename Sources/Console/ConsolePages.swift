@@ -99,7 +99,10 @@ struct ConsolePages: Sendable {
         return note + "<table id=\"queues\">" + header + HTML.join(rows) + "</table>" + empty
     }
 
-    func jobList(_ jobs: [JobSummary], filter: JobFilter, limit: Int, before: Int64) -> HTML {
+    /// The job list: the filter form, the page's jobs (with checkboxes and actions when logged in) and the pager.
+    /// A page whose scan window ran out says how far down it searched and links to the next window.
+    func jobList(_ page: JobPage, filter: JobFilter, before: Int64) -> HTML {
+        let jobs = page.jobs
         func selected(_ state: JobState) -> String { filter.states.contains(state) ? " selected" : "" }
         let stateOptions = HTML.join(
             [HTML(raw: "<option value=\"\">any state</option>")]
@@ -128,15 +131,25 @@ struct ConsolePages: Sendable {
             (csrf == nil ? "" : "<th><input type=\"checkbox\" id=\"select-all\" title=\"select all\"></th>")
             + "<th>id</th><th>state</th><th>queue</th><th>kind</th><th>attempts</th><th>run at / finished</th>"
             + "<th>last error</th>" as HTML
-        let table: HTML =
+        let base = "\(prefix)/jobs?" + Self.query(filter)
+        var table: HTML =
             jobs.isEmpty
-            ? "<p id=\"no-jobs\">No jobs match.</p>"
+            ? (page.searchedDownTo == nil ? "<p id=\"no-jobs\">No jobs match.</p>" : "")
             : "<table id=\"jobs\"><tr>" + header + "</tr>" + HTML.join(rows) + "</table>"
         var pager: HTML = ""
-        let base = "\(prefix)/jobs?" + Self.query(filter)
         if before != 0 { pager += "<a href=\"" + h(base) + "\">« newest</a> " }
-        if jobs.count == limit, let last = jobs.last {
-            pager += "<a id=\"older\" href=\"" + h(base + "&before=\(last.id)") + "\">older »</a>"
+        if let next = page.next {
+            if let lowest = page.searchedDownTo {
+                let searched = before == 0 ? "the newest jobs" : "jobs below id \(before)"
+                table +=
+                    "<p id=\"searched\">" + h(jobs.isEmpty ? "No match" : "No more matches") + " among "
+                    + h(searched) + " down to id " + h(lowest) + ".</p>"
+                pager +=
+                    "<a id=\"continue\" href=\"" + h(base + "&before=\(next)")
+                    + "\">continue searching older jobs »</a>"
+            } else {
+                pager += "<a id=\"older\" href=\"" + h(base + "&before=\(next)") + "\">older »</a>"
+            }
         }
         guard csrf != nil else { return filterForm + table + "<p>" + pager + "</p>" }
         var buttons: [HTML] = []

@@ -37,12 +37,15 @@ struct HTML: Sendable, ExpressibleByStringLiteral {
 func h(_ value: String) -> HTML { .text(value) }
 func h(_ value: some BinaryInteger) -> HTML { HTML(raw: String(value)) }
 
-/// Formatting shared by the pages.
+/// Formatting shared by the pages: pure functions (a page formats hundreds of values; Foundation's formatter
+/// classes cost more to create than the page's queries take).
 enum Format {
+    static let iso8601 = Date.ISO8601FormatStyle()
+
+    /// UTC, ISO 8601 to the second (`2026-12-01T13:05:00Z`).
     static func time(_ date: Date?) -> String {
         guard let date else { return "—" }
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: date)
+        return iso8601.format(date)
     }
 
     static func age(_ seconds: Double) -> String {
@@ -54,11 +57,15 @@ enum Format {
         }
     }
 
+    /// Thousands separated by commas (`1,000,000`), `≈` first when estimated.
     static func count(_ value: Int, estimated: Bool) -> String {
-        let formatter = NumberFormatter()
-        formatter.numberStyle = .decimal
-        formatter.groupingSeparator = ","
-        let text = formatter.string(from: NSNumber(value: value)) ?? String(value)
+        var digits = String(value.magnitude)
+        var index = digits.endIndex
+        while digits.distance(from: digits.startIndex, to: index) > 3 {
+            index = digits.index(index, offsetBy: -3)
+            digits.insert(",", at: index)
+        }
+        let text = (value < 0 ? "-" : "") + digits
         return estimated ? "≈" + text : text
     }
 }

@@ -4,8 +4,9 @@ import PostgresClient
 
 /// The reminders page's data, read from the `reminders` table the planner keeps (one row per slot, offset and
 /// planned start; see `DomainMigrations.reminderDispatch`): due in the next hour (along `reminders_open_idx`), the
-/// newest sent, and the reminders not sent in the last hour by reason (`skipped`: late, moved, not_booked,
-/// unreachable, template_error; `failed`: the error class).
+/// newest sent of the last day, and the reminders not sent in the last hour by reason (`skipped`: late, moved,
+/// not_booked, unreachable, template_error; `failed`: the error class), both along `reminders_finished_idx` (a
+/// reminder's last change, `updated_at`, is when it ended), so neither scans the table's history.
 struct ReminderQueries: Sendable {
     let operations: JobOperations
 
@@ -58,8 +59,8 @@ struct ReminderQueries: Sendable {
             let sent = try await connection.query(
                 """
                 SELECT slot_id, offset_seconds, sent_at FROM reminders
-                WHERE state = 'sent' AND sent_at > now() - interval '1 day'
-                ORDER BY sent_at DESC LIMIT 50
+                WHERE state = 'sent' AND updated_at > now() - interval '1 day'
+                ORDER BY updated_at DESC LIMIT 50
                 """,
                 operation: "console.reminders.sent"
             ).map { row in

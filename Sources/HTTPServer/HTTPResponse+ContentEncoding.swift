@@ -32,15 +32,21 @@ extension HTTPResponse {
     /// hands one client's encoding to another.
     ///
     /// The body stays as it is when it is shorter than `minimumBytes` (compression would not pay), when the
-    /// response already has a `Content-Encoding`, or when zlib fails. The server sets `Content-Length` from the body
-    /// it is given, so it is the encoded length (also for `HEAD`).
-    public func encoded(for request: HTTPRequest, minimumBytes: Int = 1024) -> HTTPResponse {
+    /// response already has a `Content-Encoding`, or when `compress` fails (returns nil). The server sets
+    /// `Content-Length` from the body it is given, so it is the encoded length (also for `HEAD`).
+    ///
+    /// - Parameter compress: the body's gzip encoding; ``Gzip/compress(_:level:)`` unless the caller has it at hand
+    ///   (a cache of an encoding shared by several responses). Called only when the encoding is used.
+    public func encoded(
+        for request: HTTPRequest, minimumBytes: Int = 1024,
+        compress: ([UInt8]) -> [UInt8]? = { Gzip.compress($0) }
+    ) -> HTTPResponse {
         var response = self
         if !response.headers.values(for: "Vary").contains(where: { $0.lowercased().contains("accept-encoding") }) {
             response.headers.add(name: "Vary", value: "Accept-Encoding")
         }
         guard body.count >= minimumBytes, !headers.contains("Content-Encoding"), request.acceptsGzip,
-            let compressed = Gzip.compress(body)
+            let compressed = compress(body)
         else { return response }
         response.body = compressed
         response.headers.add(name: "Content-Encoding", value: "gzip")

@@ -17,13 +17,21 @@ public enum OperatorSQL {
         left(jobs.last_error, 300) AS last_error
         """
 
-    /// Newest first, keyset-paginated: `$5` is the last id of the previous page (0: first page), `$6` the limit.
+    /// Newest first, keyset-paginated and bounded: ids in `[$7, $5)` (the page's scan window below its cursor), at
+    /// most `$6` rows. The window bounds the rows read whatever the filter matches (kind and queue have no index on
+    /// the hot table, and a state's share varies); see ``JobPage``.
     static let list = """
         SELECT \(listColumns) FROM jobs
-        WHERE \(filter) AND ($5::int8 = 0 OR jobs.id < $5::int8)
+        WHERE \(filter) AND jobs.id < $5::int8 AND jobs.id >= $7::int8
         ORDER BY jobs.id DESC
         LIMIT $6
         """
+
+    /// The newest job's id (the first page's cursor), from the primary key.
+    static let newestID = "SELECT max(jobs.id) AS id FROM jobs"
+
+    /// The newest id below `$1` (where a search continues after an empty stretch of ids), from the primary key.
+    static let newestIDBelow = "SELECT max(jobs.id) AS id FROM jobs WHERE jobs.id < $1::int8"
 
     /// One job with its attempt errors (as JSON text). Binds: id.
     static let show = "SELECT jobs.*, jobs.errors::text AS errors_json FROM jobs WHERE jobs.id = $1"

@@ -237,7 +237,16 @@ public final class MetricsRegistry: Sendable {
     /// (never an older one), and callers arriving while a render runs wait for the next one together instead of
     /// each rendering in turn. The order of families and series in the output is unspecified.
     public func render() -> [UInt8] {
-        self.scrapes.fresh { sizeHint in
+        self.renderExposition(compressor: nil).bytes
+    }
+
+    /// ``render()``, and with `compressor` also the rendered bytes compressed by it (``RenderedExposition/compressed``).
+    ///
+    /// Scrapes sharing a render share its compression too: it runs once per render, as part of it, so one
+    /// compression serves every concurrent scrape that asked for it. Pass the same compressor on every call (the
+    /// gzip encoder of the HTTP endpoints); a scrape without one may still receive a compressed form it ignores.
+    public func renderExposition(compressor: (@Sendable ([UInt8]) -> [UInt8]?)?) -> RenderedExposition {
+        self.scrapes.fresh(compressor: compressor) { sizeHint in
             for hook in self.hooks.withLock({ $0 }) {
                 hook()
             }

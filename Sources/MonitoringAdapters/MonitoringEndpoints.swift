@@ -25,6 +25,8 @@ public struct MonitoringEndpoints: Sendable {
     private let health: HealthState
     private let token: [UInt8]?
     private let requests: HTTPRequestMetrics
+    /// Compresses each render of `/metrics`, reusing the compressed parts that did not change since the last one.
+    private let gzipChunks = GzipChunkCache()
 
     /// - Parameters:
     ///   - registry: rendered by `/metrics`; also receives `slotworker_http_requests_total`.
@@ -70,11 +72,13 @@ public struct MonitoringEndpoints: Sendable {
         switch request.path {
         case Self.metricsPath:
             if let failure = self.authorizationFailure(request) { return failure }
+            let gzip: @Sendable ([UInt8]) -> [UInt8]? = { [gzipChunks] bytes in gzipChunks.compress(bytes) }
+            let exposition = self.registry.renderExposition(compressor: request.acceptsGzip ? gzip : nil)
             return HTTPResponse(
                 status: 200,
                 headers: ["Content-Type": MetricsRegistry.contentType, "Cache-Control": "no-store"],
-                body: self.registry.render()
-            ).encoded(for: request)
+                body: exposition.bytes
+            ).encoded(for: request) { _ in exposition.compressed }
         case Self.readinessPath:
             let report = self.health.report()
             return HTTPResponse(

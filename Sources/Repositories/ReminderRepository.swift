@@ -270,6 +270,33 @@ extension Repository where Mapping == ReminderTable {
         }
     }
 
+    /// Deletes up to `limit` finished reminders (sent, skipped, failed) that ended more than `retention` before
+    /// `now` and whose planned start passed (the planner only plans slots that have not started, so a deleted row
+    /// can never be planned and sent again). One statement along `reminders_finished_idx`; returns the rows deleted.
+    public func pruneFinished(olderThan retention: Duration, now: Date, limit: Int) async
+        -> Result<Int, RepositoryError>
+    {
+        await run("prune_finished") { connection in
+            let rows = try await connection.query(
+                """
+                WITH gone AS (
+                    DELETE FROM reminders WHERE id IN (
+                        SELECT id FROM reminders
+                        WHERE state IN ('sent', 'skipped', 'failed')
+                            AND updated_at < $1::timestamptz - $2 * interval '1 millisecond' AND starts_at < $1
+                        LIMIT $3
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING 1)
+                SELECT count(*)::int8 AS n FROM gone
+                """,
+                [now, retention.milliseconds, limit],
+                prepared: true,
+                operation: "prune_finished"
+            )
+            return try rows.first?.decode("n", as: Int.self) ?? 0
+        }
+    }
+
     private func change(_ operation: String, _ sql: String, _ binds: [any PostgresEncodable]) async
         -> Result<Void, RepositoryError>
     {

@@ -18,6 +18,7 @@ public enum DomainMigrations {
         templatesAndUsers,
         remindersAndSlotEvents,
         DomainMigrations.reminderDispatch,
+        DomainMigrations.reminderHistory,
     ]
 
     /// Recruiters, cities (with IANA time zones validated against PostgreSQL's tz database) and which recruiter

@@ -141,9 +141,17 @@ public struct JobsCommandRunner {
         try await perform(.delete, selection.filter, json: json)
     }
 
-    /// `jobs list`: newest first, `limit` jobs after the job with id `before` (0: from the newest).
+    /// `jobs list`: newest first, `limit` jobs with ids below `before` (0: from the newest). The pages of
+    /// ``JobOperations/list(_:before:limit:window:)`` scan bounded windows of ids; the command keeps searching older
+    /// windows (one short transaction each) until it has `limit` jobs or reached the oldest job.
     public func list(_ selection: Selection, before: Int64, limit: Int, json: Bool) async throws -> String {
-        let jobs = try await operations.list(selection.filter, before: before, limit: limit)
+        var jobs: [JobSummary] = []
+        var page = try await operations.list(selection.filter, before: before, limit: limit)
+        jobs += page.jobs
+        while jobs.count < limit, let next = page.next {
+            page = try await operations.list(selection.filter, before: next, limit: limit - jobs.count)
+            jobs += page.jobs
+        }
         if json { return try Self.json(jobs) }
         guard !jobs.isEmpty else { return "no jobs match" }
         var lines = ["id         state      queue        kind                      attempts  run_at / finished_at"]
@@ -160,8 +168,8 @@ public struct JobsCommandRunner {
                 ].joined(separator: " ")
             )
         }
-        if jobs.count == limit, let last = jobs.last {
-            lines.append("more: add --before \(last.id)")
+        if let next = page.next {
+            lines.append("more: add --before \(next)")
         }
         return lines.joined(separator: "\n")
     }

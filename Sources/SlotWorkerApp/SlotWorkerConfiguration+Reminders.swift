@@ -35,6 +35,12 @@ extension SlotWorkerConfiguration {
             }
             settings.maxMessagesPerSecond = rate
         }
+        settings.retention = try reader.duration("reminders.retention", default: settings.retention)
+        guard settings.retention >= .seconds(3600) else {
+            throw Invalid(
+                key: "reminders.retention",
+                reason: "\"\(try reader.string("reminders.retention") ?? "")\" is shorter than 1h")
+        }
         settings.notifyLapsedReservations = try reader.bool(
             "tasks.notify_lapsed_reservations", default: settings.notifyLapsedReservations)
         reminders = settings

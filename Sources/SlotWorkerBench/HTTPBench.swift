@@ -8,13 +8,17 @@ import Persistence
 import PostgresClient
 import Repositories
 import SlotWorkerApp
+import Synchronization
 import Tasks
 
 /// `http`: the monitoring endpoints under `wrk`, and `/livez` under abuse.
 ///
 /// - `/metrics` of a registry defined like a running worker's (every repository operation, the worker's job kinds,
 ///   pool, process, build and HTTP metrics) holding recorded values in every series, wrk with 8 connections for
-///   10 s: p99 latency (goal ≤ 5 ms), plain and gzip-encoded (what Prometheus asks for).
+///   10 s: p99 latency (goal ≤ 5 ms), plain and gzip-encoded (what Prometheus asks for). Meanwhile a thread keeps
+///   recording like a busy worker (`--busy-rate`, default 2,000 repository operations per second and a finished job
+///   every tenth), so scrapes see changing values; stderr adds the server's CPU per answer (less sensitive to the
+///   load of a shared machine than latency).
 /// - `/livez`, same load: requests per second (goal ≥ 20,000).
 /// - 1,000 idle connections and a slow-loris client from 127.0.0.1 while a probe from 127.0.0.2 asks `/livez`:
 ///   the slowest probe answer (goal ≤ 100 ms). The per-IP connection limit is what keeps the probe served.
@@ -26,7 +30,9 @@ enum HTTPBench {
         let seconds = arguments.int("seconds", default: 10)
         let logger = Logger(label: "bench")
         let registry = MetricsRegistry(logger: logger)
-        let endpoints = try workerLikeEndpoints(registry: registry, configuration: configuration, logger: logger)
+        let (endpoints, busy) = try workerLikeEndpoints(
+            registry: registry, configuration: configuration, logger: logger)
+        let busyRate = arguments.int("busy-rate", default: 2_000)
         let text = registry.renderString()
         let series = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.count
         let zeroHistograms = text.split(separator: "\n").filter { $0.contains("_count") && $0.hasSuffix(" 0") }.count
@@ -35,6 +41,7 @@ enum HTTPBench {
         let body = registry.render()
         var gzipBytes = 0
         let compressions = timings(50) { gzipBytes = Gzip.compress(body)?.count ?? 0 }
+        let both = timings(50) { _ = Gzip.compress(registry.render()) }
 
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
@@ -48,18 +55,22 @@ enum HTTPBench {
                 """
                 http bench: /metrics has \(series) series (\(zeroHistograms) histogram series without observations), \
                 \(body.count) bytes, \(gzipBytes) gzipped; one render takes \(renders.best) ms (median \
-                \(renders.median)), gzip \(compressions.best) ms (median \(compressions.median)); port \(port)
+                \(renders.median)), gzip \(compressions.best) ms (median \(compressions.median)), both \(both.best) ms (median \(both.median)); port \(port)
 
                 """.utf8)
         )
 
         let refusedBefore = nonOKAnswers(registry)
-        let metricsRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
+        let metricsRun = try whileBusy(rate: busyRate, busy) {
+            try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
+        }
         BenchFigure(
             bench: "http-metrics-p99", value: metricsRun.p99Milliseconds, unit: "ms", baseline: 5, higherIsBetter: false
         ).print()
-        let gzipRun = try runWrk(
-            wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds, headers: ["Accept-Encoding: gzip"])
+        let gzipRun = try whileBusy(rate: busyRate, busy) {
+            try runWrk(
+                wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds, headers: ["Accept-Encoding: gzip"])
+        }
         BenchFigure(
             bench: "http-metrics-gzip-p99", value: gzipRun.p99Milliseconds, unit: "ms", baseline: 5,
             higherIsBetter: false
@@ -93,7 +104,7 @@ enum HTTPBench {
         registry: MetricsRegistry,
         configuration: PostgresConfiguration,
         logger: Logger
-    ) throws -> MonitoringEndpoints {
+    ) throws -> (endpoints: MonitoringEndpoints, busy: @Sendable (UInt64) -> Void) {
         let processMetrics = ProcessMetrics(registry: registry)
         registry.addPreScrapeHook { processMetrics.refresh() }
         BuildInfo(version: SlotWorkerVersion.current).register(in: registry)
@@ -147,7 +158,44 @@ enum HTTPBench {
         for _ in 0..<1000 { jobs.claimed(count: Int(random.next() % 1000) + 1) }
         jobs.capacityChanged(by: 32)
         jobs.pollSucceeded(at: Date())
-        return endpoints
+        let pairs = operations.flatMap { name, names in names.map { (name, $0) } }
+        let busy: @Sendable (UInt64) -> Void = { draw in
+            let (name, operation) = pairs[Int(draw % UInt64(pairs.count))]
+            let seconds = Double(draw >> 40) / Double(1 << 24) * 0.05
+            repository.recordOperation(repository: name, operation: operation, duration: .seconds(seconds), error: nil)
+            if draw % 10 == 0 {
+                let kind = kinds[Int((draw >> 8) % UInt64(kinds.count))]
+                jobs.finished(kind: kind, outcome: .succeeded, duration: .seconds(seconds * 10))
+            }
+        }
+        return (endpoints, busy)
+    }
+
+    /// Runs `body` while another thread records `rate` events per second through `record` (a repository operation
+    /// each, a finished job every tenth), as a busy worker's Units of Work and jobs do between two scrapes.
+    static func whileBusy<T>(rate: Int, _ record: @escaping @Sendable (UInt64) -> Void, _ body: () throws -> T) rethrows
+        -> T
+    {
+        let stop = Atomic<Bool>(false)
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var random = SplitMix64(seed: 0xB05E)
+            let interval = 1.0 / Double(max(rate, 1))
+            var next = Date().timeIntervalSinceReferenceDate
+            while !stop.load(ordering: .relaxed) {
+                record(random.next())
+                next += interval
+                let wait = next - Date().timeIntervalSinceReferenceDate
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+            }
+            finished.signal()
+        }
+        thread.start()
+        defer {
+            stop.store(true, ordering: .relaxed)
+            finished.wait()
+        }
+        return try body()
     }
 
     /// The best and the median time of `count` runs of `work`, in milliseconds.
@@ -174,6 +222,8 @@ enum HTTPBench {
     /// - Throws: ``BenchFailure`` when wrk fails, reports non-2xx/3xx answers or socket errors, completes no
     ///   request, or prints no latency distribution.
     static func runWrk(_ wrk: String, url: String, seconds: Int, headers: [String] = []) throws -> WrkResult {
+        let cpuBefore = processCPUSeconds()
+
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
         process.arguments =
@@ -188,10 +238,21 @@ enum HTTPBench {
             throw BenchFailure("wrk \(url) exited with status \(process.terminationStatus)")
         }
         let report = WrkReport(output)
+        // The server's CPU per answer depends far less on the other load of a shared machine than latency does.
+        let cpu = (processCPUSeconds() - cpuBefore) * 1_000_000 / Double(max(report.requests, 1))
+        FileHandle.standardError.write(Data("http bench: server CPU \(Int(cpu)) µs per request\n".utf8))
         guard report.problems.isEmpty else {
             throw BenchFailure("wrk \(url) \(headers): \(report.problems.joined(separator: "; "))")
         }
         return WrkResult(requestsPerSecond: report.requestsPerSecond, p99Milliseconds: report.p99Milliseconds)
+    }
+
+    /// User and system CPU seconds of this process so far (all its threads: the server's among them).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Holds 1,000 idle connections and a slow-loris client open from 127.0.0.1, probes `/livez` from 127.0.0.2

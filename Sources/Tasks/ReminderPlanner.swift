@@ -93,6 +93,26 @@ public struct ReminderPlanner: Sendable {
         return outcome
     }
 
+    /// Deletes the finished reminders past ``ReminderSettings/retention`` whose slot started, `batch` rows per
+    /// transaction until none is left; returns how many. Run by the periodic `reminders.plan`.
+    public func pruneFinished(batch: Int = 1000) async throws -> Int {
+        let instant = now()
+        var total = 0
+        while true {
+            let deleted = try await database.withUnitOfWork { uow in
+                let deleted = try await uow.reminders.pruneFinished(
+                    olderThan: settings.retention, now: instant, limit: batch
+                ).get()
+                try await uow.commit()
+                return deleted
+            }
+            total += deleted
+            if deleted < batch { break }
+        }
+        if total > 0 { database.logger.info("pruned finished reminders", metadata: ["reminders.pruned": "\(total)"]) }
+        return total
+    }
+
     /// Plans whenever `slots` changes: LISTENs on ``ReminderPlanner/channel`` on a connection of its own and
     /// plans after every notification (bursts coalesce into one run) and after every (re)connect (notifications
     /// sent while disconnected are lost). Without it, planning still happens once per period.

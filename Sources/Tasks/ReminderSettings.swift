@@ -17,6 +17,9 @@ public struct ReminderSettings: Sendable, Equatable {
     public var chatGap: Duration
     /// Tell a candidate when their reservation lapsed (`tasks.notify_lapsed_reservations`, default false).
     public var notifyLapsedReservations: Bool
+    /// Finished reminders (sent, skipped, failed) are deleted this long after they ended, once their slot started
+    /// (`reminders.retention`, default 30 days); each `reminders.plan` run deletes what is due.
+    public var retention: Duration
 
     public init(
         offsets: [ReminderOffset] = [ReminderOffset(seconds: 86_400), ReminderOffset(seconds: 7200)],
@@ -25,7 +28,8 @@ public struct ReminderSettings: Sendable, Equatable {
         plannerPeriod: Duration = .seconds(60),
         maxMessagesPerSecond: Double = 25,
         chatGap: Duration = .seconds(1),
-        notifyLapsedReservations: Bool = false
+        notifyLapsedReservations: Bool = false,
+        retention: Duration = .seconds(30 * 86_400)
     ) {
         self.offsets = offsets
         self.grace = grace
@@ -34,6 +38,7 @@ public struct ReminderSettings: Sendable, Equatable {
         self.maxMessagesPerSecond = maxMessagesPerSecond
         self.chatGap = chatGap
         self.notifyLapsedReservations = notifyLapsedReservations
+        self.retention = retention
     }
 
     /// Headroom of the shared limiter: it aims at 80% of the cap. Messages reach Telegram some time after their

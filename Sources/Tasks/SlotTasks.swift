@@ -9,7 +9,8 @@ import Repositories
 ///
 /// - `slots.release_lapsed` (periodic): RESERVED slots whose reservation deadline passed become FREE again;
 /// - `slots.expire_past` (periodic): FREE and RESERVED slots whose start passed become EXPIRED;
-/// - `reminders.plan` (periodic, and woken by slot changes, see ``ReminderPlanner``): plans reminders;
+/// - `reminders.plan` (periodic, and woken by slot changes, see ``ReminderPlanner``): plans reminders; the periodic
+///   run also deletes finished reminders past their retention;
 /// - `reminders.send` (planned): sends one reminder (``ReminderSender``);
 /// - `slots.notify_lapsed` (enqueued with a release when enabled): tells the candidate their reservation lapsed.
 public enum SlotTasks {
@@ -77,6 +78,7 @@ public enum SlotTasks {
         }
         registry.register(planReminders, timeout: .seconds(120)) { _, _ in
             try await planner.plan(repair: true)
+            _ = try await planner.pruneFinished()
             _ = try await database.withSession { context in
                 try await TelegramLimitRepository(context: context).pruneChats(olderThan: .seconds(3600)).get()
             }

@@ -16,12 +16,12 @@ struct ScrapeCoalescerTests {
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             for _ in 0..<50 {
                 let before = started.load(ordering: .sequentiallyConsistent)
-                let body = coalescer.fresh { _ in
+                let body = coalescer.fresh(compressor: nil) { _ in
                     let number = started.add(1, ordering: .sequentiallyConsistent).newValue
                     Thread.sleep(forTimeInterval: 0.001)
                     return Array(String(number).utf8)
                 }
-                let number = Int(String(decoding: body, as: UTF8.self))!
+                let number = Int(String(decoding: body.bytes, as: UTF8.self))!
                 if number <= before { stale.add(1, ordering: .relaxed) }
                 scrapes.add(1, ordering: .relaxed)
             }
@@ -29,5 +29,31 @@ struct ScrapeCoalescerTests {
         #expect(stale.load(ordering: .relaxed) == 0)
         #expect(scrapes.load(ordering: .relaxed) == 400)
         #expect(started.load(ordering: .relaxed) < 400)
+    }
+
+    /// 8 threads × 50 scrapes asking for compression: each gets its render's bytes compressed, and the compressor
+    /// runs exactly once per render, not once per scrape.
+    @Test func sharedRendersAreCompressedOncePerRender() {
+        let coalescer = ScrapeCoalescer()
+        let renders = Atomic<Int>(0)
+        let compressions = Atomic<Int>(0)
+        let mismatched = Atomic<Int>(0)
+        let reverse: @Sendable ([UInt8]) -> [UInt8]? = { bytes in
+            compressions.add(1, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 0.001)
+            return bytes.reversed()
+        }
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<50 {
+                let exposition = coalescer.fresh(compressor: reverse) { _ in
+                    let number = renders.add(1, ordering: .relaxed).newValue
+                    return Array("render \(number)".utf8)
+                }
+                if exposition.compressed != exposition.bytes.reversed() { mismatched.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(mismatched.load(ordering: .relaxed) == 0)
+        #expect(compressions.load(ordering: .relaxed) == renders.load(ordering: .relaxed))
+        #expect(renders.load(ordering: .relaxed) < 400)
     }
 }

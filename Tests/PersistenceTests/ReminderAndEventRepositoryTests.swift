@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Persistence
+import PostgresClient
 import Repositories
 import Testing
 
@@ -70,6 +71,48 @@ struct ReminderAndEventRepositoryTests {
                 Issue.record("expected notFound, got \(String(describing: missing.failure))")
                 return
             }
+        }
+    }
+
+    /// Finished reminders past the retention go once their slot started; open ones, recent ones and those of a
+    /// start still ahead (a moved slot's old rows) stay. Batches are bounded by the limit.
+    @Test func pruneDeletesOnlyFinishedRemindersPastRetentionWhoseStartPassed() async throws {
+        try await withDatabase { database throws in
+            let (recruiter, city) = try await database.seedRecruiterAndCity()
+            let slots = try await database.seedSlots([
+                heldSlot(recruiter, city, minutes: -40 * 1440, status: .booked),
+                heldSlot(recruiter, city, minutes: 1440, status: .booked),
+            ])
+            let (past, ahead) = (slots[0], slots[1])
+            // (slot, offset, state, days since its last change); `base` is the clock.
+            let rows: [(Slot, Int, String, Int)] = [
+                (past, 60, "sent", 31), (past, 120, "skipped", 31), (past, 180, "failed", 31),
+                (past, 240, "sent", 29), (past, 300, "planned", 31), (ahead, 60, "skipped", 31),
+            ]
+            for (slot, offset, state, days) in rows {
+                _ = try await database.pool.query(
+                    """
+                    INSERT INTO reminders (slot_id, offset_seconds, starts_at, due_at, state, reason, sent_at, updated_at)
+                    VALUES ($1, $2, $3, $3::timestamptz - $2 * interval '1 second', $4,
+                        CASE WHEN $4 IN ('skipped', 'failed') THEN 'moved' END,
+                        CASE WHEN $4 = 'sent' THEN $5::timestamptz END, $5::timestamptz)
+                    """, [slot.id!, offset, slot.startsAt, state, base.addingTimeInterval(-Double(days) * 86_400)])
+            }
+            let retention = Duration.seconds(30 * 86_400)
+            let batches = try await database.seed { uow throws in
+                [
+                    try await uow.reminders.pruneFinished(olderThan: retention, now: base, limit: 2).get(),
+                    try await uow.reminders.pruneFinished(olderThan: retention, now: base, limit: 2).get(),
+                    try await uow.reminders.pruneFinished(olderThan: retention, now: base, limit: 2).get(),
+                ]
+            }
+            #expect(batches == [2, 1, 0])
+            let left = try await database.pool.query(
+                "SELECT slot_id, offset_seconds FROM reminders ORDER BY slot_id, offset_seconds"
+            ).map {
+                "\(try $0.decode("slot_id", as: Int64.self) == past.id! ? "past" : "ahead"):\(try $0.decode("offset_seconds", as: Int.self))"
+            }
+            #expect(left == ["past:240", "past:300", "ahead:60"])
         }
     }
 

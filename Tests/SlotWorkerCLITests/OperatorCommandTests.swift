@@ -174,6 +174,18 @@ extension WorkerProcessTests {
             #expect(try await cli(["queues", "resume", "mail"]).stdout == "queue mail was not paused\n")
             let missing = try await WorkerProcess.run(["jobs", "show", "424242"], environment: environment)
             #expect(missing.status == 1 && missing.stderr.contains("424242"))
+
+            // 60,000 newer jobs push the fail jobs out of the first scan window (50,000 ids): the command keeps
+            // searching older windows until its page is full.
+            _ = try await probe.query(
+                """
+                INSERT INTO jobs (kind, state, finished_at) SELECT 'noop', 'succeeded', now()
+                FROM generate_series(1, 60000)
+                """)
+            let far = try await cli(["jobs", "list", "--kind", "fail", "--limit", "3"])
+            #expect(far.stdout.split(separator: "\n").filter { $0.contains(" fail ") }.count == 3, "\(far.stdout)")
+            #expect(far.stdout.contains("more: add --before \(ids[2])"), "\(far.stdout)")
+            #expect(try await cli(["jobs", "list", "--kind", "nope"]).stdout == "no jobs match\n")
             await probe.close()
         }
     }

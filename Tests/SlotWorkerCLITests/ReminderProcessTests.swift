@@ -177,6 +177,7 @@ extension WorkerProcessTests {
             ("SLOT_WORKER_REMINDERS_GRACE", "15 minutes", "reminders.grace"),
             ("SLOT_WORKER_REMINDERS_PLANNER_PERIOD", "1500ms", "reminders.planner_period"),
             ("SLOT_WORKER_REMINDERS_PLANNER_HORIZON", "30s", "reminders.planner_horizon"),
+            ("SLOT_WORKER_REMINDERS_RETENTION", "10m", "reminders.retention"),
             ("SLOT_WORKER_TELEGRAM_MAX_MESSAGES_PER_SECOND", "-3", "telegram.max_messages_per_second"),
             ("SLOT_WORKER_TELEGRAM_TIMEOUT", "forever", "telegram.timeout"),
             ("SLOT_WORKER_TASKS_NOTIFY_LAPSED_RESERVATIONS", "maybe", "tasks.notify_lapsed_reservations"),
