@@ -21,8 +21,16 @@ package struct JobNotification: Sendable, Equatable, Codable {
     /// Some jobs became ready with a `run_at` in the past (promoted, retried, released, rescued, or enqueued for a
     /// past time): they may sort before where runners' claims start (see `ClaimFloor`).
     package var requeued: Bool?
-    /// The most urgent (lowest) priority among newly enqueued jobs.
+    /// The most urgent (lowest) priority among newly enqueued ready jobs.
     package var priority: Int?
+    /// The earliest `run_at` (epoch seconds) among newly enqueued ready jobs: an enqueue that commits after a
+    /// runner's claim may sort below the floor that claim set (see `ClaimFloor`). JSON key `run_at`.
+    package var runAt: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case queue, available, scheduled, cancel, requeued, priority
+        case runAt = "run_at"
+    }
 
     package init(
         queue: String? = nil,
@@ -30,7 +38,8 @@ package struct JobNotification: Sendable, Equatable, Codable {
         scheduled: Int? = nil,
         cancel: Int64? = nil,
         requeued: Bool? = nil,
-        priority: Int? = nil
+        priority: Int? = nil,
+        runAt: Double? = nil
     ) {
         self.queue = queue
         self.available = available
@@ -38,6 +47,7 @@ package struct JobNotification: Sendable, Equatable, Codable {
         self.cancel = cancel
         self.requeued = requeued
         self.priority = priority
+        self.runAt = runAt
     }
 
     /// Parses a payload; nil for text that is not a job-queue notification.

@@ -9,6 +9,10 @@ public import ServiceLifecycle
 /// Run one in every worker process: rescuers never block each other, and no leader is needed. A rescued job with
 /// attempts left is `available` again at once (the lapsed attempt counts); one that was on its last attempt is
 /// `dead`. Stops on graceful shutdown.
+///
+/// A pass scans only leases that lapsed since shortly before the last complete pass (``RescueFloor``), with a pass
+/// from the front now and then: while a snapshot is held, the lease index keeps a dead entry for every attempt
+/// since, and a scan from the front would visit them all every ``interval``.
 public struct JobRescuer: Service {
     private let database: Database
     private let interval: Duration
@@ -66,17 +70,24 @@ public struct JobRescuer: Service {
 
     /// Rescues until a batch comes back short; returns the rescued jobs (also for tools and tests).
     public func rescueOnce() async -> Result<[RescuedJob], RepositoryError> {
+        await rescue(from: nil).map(\.jobs)
+    }
+
+    /// A pass over leases from `floor` on (nil: all; see ``RescueFloor``): batches until one comes back short.
+    /// Returns the rescued jobs and the database time of the last batch.
+    func rescue(from floor: Double?) async -> Result<(jobs: [RescuedJob], scannedAt: Double), RepositoryError> {
         var all: [RescuedJob] = []
         while true {
             let result = await database.withJobs {
                 await $0.rescueExpired(
                     limit: batchSize,
                     kindMaxAttempts: kindMaxAttempts,
-                    defaultMaxAttempts: defaultMaxAttempts
+                    defaultMaxAttempts: defaultMaxAttempts,
+                    from: floor
                 )
             }
             switch result {
-            case .success(let rescued):
+            case .success(let (rescued, scannedAt)):
                 all += rescued
                 if !rescued.isEmpty {
                     observer.rescued(count: rescued.count)
@@ -89,7 +100,7 @@ public struct JobRescuer: Service {
                         ]
                     )
                 }
-                if rescued.count < batchSize || Task.isCancelled { return .success(all) }
+                if rescued.count < batchSize || Task.isCancelled { return .success((all, scannedAt)) }
             case .failure(let error):
                 return .failure(error)
             }
@@ -98,9 +109,13 @@ public struct JobRescuer: Service {
 
     private func loop() async {
         var failing = false
+        var floor = RescueFloor()
         while !Task.isCancelled {
-            switch await rescueOnce() {
-            case .success:
+            let started = ContinuousClock.now
+            let from = floor.passStarting(at: started)
+            switch await rescue(from: from) {
+            case .success(let pass):
+                floor.passEnded(from: from, started: started, at: .now, scannedAt: pass.scannedAt)
                 failing = false
             case .failure(let error):
                 if Task.isCancelled { return }

@@ -60,10 +60,8 @@ final class JobRunnerCore: Sendable {
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
         var watchedDeadline: ContinuousClock.Instant?
-        /// Where claims start in the claim index (nil: the next claim scans from the front).
-        var floor: ClaimFloor?
-        /// When the last claim without a floor ran.
-        var lastFullClaim: ContinuousClock.Instant?
+        /// Where claims start in the claim index (see ``ClaimFloorTracker``).
+        var floors = ClaimFloorTracker()
     }
 
     let configuration: JobRunnerConfiguration
@@ -242,7 +240,7 @@ final class JobRunnerCore: Sendable {
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
                         if result.promoted > 0 {
                             state.claimRequested = true
-                            state.floor = nil  // promoted rows sort by their (past) run_at
+                            state.floors.drop()  // promoted rows sort by their (past) run_at
                         }
                         if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
                     }
@@ -270,7 +268,7 @@ final class JobRunnerCore: Sendable {
                         // They are ready again below the claim floor.
                         state.withLock { state in
                             state.claimRequested = true
-                            state.floor = nil
+                            state.floors.drop()
                         }
                     }
                 case .failure(let error):
@@ -300,14 +298,14 @@ final class JobRunnerCore: Sendable {
                         state.mix = state.mix.after(
                             plan, claimed: jobs.count,
                             usingDatabase: jobs.count { registry.entry(for: $0.kind)?.usesDatabase ?? false })
-                        if let floor = ClaimFloor.after(claiming: jobs, kinds: plan.kinds) { state.floor = floor }
+                        state.floors.claimReturned(jobs, kinds: plan.kinds, at: .now)
                     }
                     for job in jobs { start(job, claimSent: claimSent, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
                     state.withLock { state in
                         state.claimRequested = true
-                        state.floor = nil
+                        state.floors.claimFailed()
                     }
                     // The claim may have committed with its answer lost: look for orphans before claiming again.
                     orphansPossible = true
@@ -375,12 +373,8 @@ final class JobRunnerCore: Sendable {
             state.claimRequested = false
             state.lastClaim = now
             // Without LISTEN nothing reports rows below the floor: every poll scans from the front.
-            let fullClaimDue =
-                configuration.listen
-                ? state.lastFullClaim.map { state.lastClaim - $0 >= ClaimFloor.fullClaimInterval } ?? true : pollDue
-            var floor = state.floor.flatMap { $0.applies(to: plan.kinds) ? $0 : nil }
-            if fullClaimDue { floor = nil }
-            if floor == nil { state.lastFullClaim = state.lastClaim }
+            let floor = state.floors.claimSent(
+                kinds: plan.kinds, at: now, fullClaim: !configuration.listen && pollDue)
             return (plan, floor)
         }
     }
@@ -607,7 +601,7 @@ final class JobRunnerCore: Sendable {
                 state.withLock { state in
                     state.claimRequested = true
                     state.promoteRequested = true
-                    state.floor = nil  // notifications may have been missed
+                    state.floors.drop()  // notifications may have been missed
                 }
                 wakeup.signal()
             case .notification(_, let payload):
@@ -616,7 +610,7 @@ final class JobRunnerCore: Sendable {
                 let wake = state.withLock { state -> Bool in
                     var wake = false
                     if notification.queue == configuration.queue, (notification.available ?? 0) > 0 {
-                        if let floor = state.floor, floor.isUndercut(by: notification) { state.floor = nil }
+                        state.floors.notified(notification)
                         state.claimRequested = true
                         wake = state.running.count < configuration.concurrency
                     }

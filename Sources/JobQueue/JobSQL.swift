@@ -52,6 +52,7 @@ package enum JobSQL {
                 'available', count(*) FILTER (WHERE state = 'available'),
                 'scheduled', count(*) FILTER (WHERE state = 'scheduled'),
                 'priority', min(priority) FILTER (WHERE state = 'available'),
+                'run_at', extract(epoch FROM min(run_at) FILTER (WHERE state = 'available')),
                 'requeued', bool_or(state = 'available' AND run_at < now()))::text)
             FROM inserted
             GROUP BY queue
@@ -119,7 +120,8 @@ package enum JobSQL {
     /// path).
     ///
     /// Rows are taken from the floor key `(priority, run_at) >= ($6, $7)` on (see `ClaimFloor`): an index condition, so
-    /// the scan starts there instead of walking the dead entries of jobs claimed before.
+    /// the scan starts there instead of walking the dead entries of jobs claimed before (which a held snapshot keeps
+    /// by the million).
     ///
     /// Binds: queue, the kinds to claim, limit, worker id, lease seconds, floor priority, floor run_at (epoch s).
     package static let claim = """
@@ -262,7 +264,10 @@ package enum JobSQL {
         """
 
     /// Returns running jobs whose lease lapsed to `available` (the attempt stays spent), or `dead` when that was
-    /// their last attempt. Binds: limit, kinds, their max attempts (arrays), default max attempts, channel.
+    /// their last attempt, among leases from `$6` (epoch s; see `RescueFloor`) on. Always returns one row at least,
+    /// with the statement's time (`scanned_at`, epoch s); its job columns are NULL when none was taken.
+    ///
+    /// Binds: limit, kinds, their max attempts (arrays), default max attempts, channel, floor.
     static let rescue = """
         WITH limits AS (
             SELECT * FROM unnest($2::text[], $3::int8[]) AS l(kind, max_attempts)
@@ -272,6 +277,7 @@ package enum JobSQL {
             FROM jobs j
             LEFT JOIN limits l ON l.kind = j.kind
             WHERE j.state = 'running' AND j.lease_expires_at < now()
+                AND j.lease_expires_at >= to_timestamp($6::float8)
             ORDER BY j.lease_expires_at
             LIMIT $1
             FOR UPDATE OF j SKIP LOCKED
@@ -298,7 +304,9 @@ package enum JobSQL {
             WHERE state = 'available'
             GROUP BY queue
         )
-        SELECT id, kind, state, (SELECT count(*) FROM notified) AS notifications FROM rescued
+        SELECT rescued.id, rescued.kind, rescued.state, (SELECT count(*) FROM notified) AS notifications,
+            extract(epoch FROM now())::float8 AS scanned_at
+        FROM (SELECT 1) AS statement LEFT JOIN rescued ON true
         """
 
     /// Deletes a batch of succeeded and cancelled jobs finished before the cutoff. Binds: age (s), limit.
@@ -338,11 +346,12 @@ package enum JobSQL {
         job AS (
             INSERT INTO jobs (kind, queue, payload, priority, max_attempts, unique_key)
             SELECT $3, $4, $5::jsonb, $6::int2, $7::int4, $8 FROM run
-            RETURNING id, queue, priority
+            RETURNING id, queue, priority, run_at
         ),
         notified AS (
             SELECT pg_notify($9, json_build_object(
-                'queue', queue, 'available', 1, 'scheduled', 0, 'priority', priority)::text) FROM job
+                'queue', queue, 'available', 1, 'scheduled', 0, 'priority', priority,
+                'run_at', extract(epoch FROM run_at))::text) FROM job
         )
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """

@@ -14,17 +14,33 @@ extension Repository where Mapping == JobTable {
         kindMaxAttempts: [String: Int] = [:],
         defaultMaxAttempts: Int
     ) async -> Result<[RescuedJob], RepositoryError> {
+        await rescueExpired(
+            limit: limit, kindMaxAttempts: kindMaxAttempts, defaultMaxAttempts: defaultMaxAttempts, from: nil
+        ).map(\.jobs)
+    }
+
+    /// ``rescueExpired(limit:kindMaxAttempts:defaultMaxAttempts:)`` among leases that lapsed at or after `floor`
+    /// (epoch seconds; nil: all, see ``RescueFloor``), with the statement's database time.
+    func rescueExpired(
+        limit: Int, kindMaxAttempts: [String: Int], defaultMaxAttempts: Int, from floor: Double?
+    ) async -> Result<(jobs: [RescuedJob], scannedAt: Double), RepositoryError> {
         let kinds = Array(kindMaxAttempts.keys)
         return await run("rescue") { connection in
             let rows = try await connection.query(
                 JobSQL.rescue,
-                [limit, kinds, kinds.map { kindMaxAttempts[$0]! }, defaultMaxAttempts, JobNotification.channel],
+                [
+                    limit, kinds, kinds.map { kindMaxAttempts[$0]! }, defaultMaxAttempts, JobNotification.channel,
+                    floor ?? ClaimFloor.unbounded.runAt,
+                ],
                 prepared: true,
                 operation: "jobs.rescue"
             )
-            return try rows.map {
-                RescuedJob(id: try $0.decode("id"), kind: try $0.decode("kind"), state: try $0.decode("state"))
+            let scannedAt: Double = try rows.first?.decode("scanned_at") ?? 0
+            let jobs = try rows.compactMap { row -> RescuedJob? in
+                guard let id = try row.decode("id", as: Int64?.self) else { return nil }
+                return RescuedJob(id: id, kind: try row.decode("kind"), state: try row.decode("state"))
             }
+            return (jobs, scannedAt)
         }
     }
 

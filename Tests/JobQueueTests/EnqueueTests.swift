@@ -171,7 +171,19 @@ struct EnqueueTests {
             try await Task.sleep(for: .milliseconds(200))
             group.cancelAll()
         }
-        let notifications = received.all.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
+        var notifications = received.all.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
+        // Each carries the earliest run_at it made ready (what a runner's claim floor is checked against).
+        let earliest = try await database.pool.query(
+            """
+            SELECT queue, extract(epoch FROM min(run_at))::float8 AS run_at FROM jobs
+            WHERE state = 'available' GROUP BY queue ORDER BY queue
+            """)
+        #expect(earliest.count == notifications.count)
+        for (row, notification) in zip(earliest, notifications) {
+            let runAt: Double = try row.decode("run_at")
+            #expect(abs((notification.runAt ?? 0) - runAt) < 1e-5, "\(notification)")
+        }
+        for index in notifications.indices { notifications[index].runAt = nil }
         #expect(
             notifications == [
                 JobNotification(queue: "default", available: 40, scheduled: 1, requeued: false, priority: 0),

@@ -46,7 +46,13 @@ extension RunnerSuite {
                 #expect(reached)
                 let during = Self.samples(registry.renderString())
                 #expect(during["slotworker_jobs_capacity"] == 4)
-                try await Task.sleep(for: .milliseconds(300))
+                // A sample after the last completion (a slow sample spaces out the next one: wait for it, not a time).
+                let sampled = try await eventually {
+                    let samples = Self.samples(registry.renderString())
+                    return samples[#"slotworker_jobs_queue_depth{state="available"}"#] == 1
+                        && samples[#"slotworker_jobs_queue_depth{state="dead"}"#] == 1
+                }
+                #expect(sampled)
             }
             let samples = Self.samples(registry.renderString())
             #expect(samples[#"slotworker_jobs_finished_total{kind="noop",outcome="succeeded"}"#] == 20)

@@ -39,7 +39,9 @@ extension WorkerProcessTests {
                 }
                 let metrics = try await a.worker.get("/metrics").body
                 let fenced = samples(of: "slotworker_jobs_fenced_total", in: metrics).first?.1 ?? 0
-                #expect(fenced == Double(Self.jobs), "A fenced \(fenced) handlers")
+                // Every trace job; A may also have been running a periodic job (the reminder planner) when it lost
+                // the database, which is fenced too.
+                #expect(fenced >= Double(Self.jobs), "A fenced \(fenced) handlers")
                 try proxy.resume()
                 // A's connections come back; whatever it still had to write must not land.
                 try await Task.sleep(for: .seconds(3))
