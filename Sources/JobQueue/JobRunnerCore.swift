@@ -102,6 +102,7 @@ final class JobRunnerCore: Sendable {
                 configuration: database.pool.configuration,
                 options: .init(
                     maxConnections: Self.bookkeepingConnections, acquireTimeout: database.pool.options.acquireTimeout),
+                observer: database.pool.observer,
                 logger: database.logger
             ),
             observer: database.observer,
