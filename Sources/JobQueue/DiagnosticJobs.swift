@@ -5,6 +5,8 @@
 /// | `noop` | `{}` | succeeds at once |
 /// | `sleep` | `{"milliseconds": 250}` | sleeps (honoring cancellation), then succeeds |
 /// | `fail` | `{"message": "boom", "permanent": false}` | throws: retried with backoff, or dead at once when permanent |
+///
+/// None of them uses the database, so they run up to the runner's full concurrency.
 public enum DiagnosticJobs {
     /// `noop`'s payload: any JSON object.
     public struct NoopPayload: Codable, Sendable, Equatable {
@@ -38,12 +40,12 @@ public enum DiagnosticJobs {
     public static let fail = JobKind<FailPayload>("fail")
 
     static func register(in registry: inout JobRegistry) {
-        registry.register(noop) { _, _ in .success }
-        registry.register(sleep) { payload, _ in
+        registry.register(noop, usesDatabase: false) { _, _ in .success }
+        registry.register(sleep, usesDatabase: false) { payload, _ in
             try await Task.sleep(for: .milliseconds(max(0, payload.milliseconds)))
             return .success
         }
-        registry.register(fail) { payload, _ in
+        registry.register(fail, usesDatabase: false) { payload, _ in
             if payload.permanent == true { throw JobError.permanent(payload.message) }
             throw DiagnosticFailure(description: payload.message)
         }

@@ -26,6 +26,7 @@ public struct JobRegistry: Sendable {
         var timeout: Duration?
         var maxAttempts: Int?
         var concurrency: Int?
+        var usesDatabase: Bool
         var retry: RetryPolicy?
         /// Decodes a payload; throws ``PayloadDecodingFailure`` with a readable reason.
         var prepare: @Sendable (String) throws -> Invocation
@@ -53,6 +54,10 @@ public struct JobRegistry: Sendable {
     ///     nil uses the runner's default.
     ///   - maxAttempts: attempt limit for jobs of this kind that set none themselves; nil uses the runner's default.
     ///   - concurrency: how many jobs of this kind one runner runs at once; nil means only the runner's limit.
+    ///   - usesDatabase: the handler borrows pooled database connections (the default). Such jobs run only as many
+    ///     at once as the runner has database slots (``JobRunnerConfiguration/databaseConcurrency``, by default the
+    ///     pool's size), so they never queue for connections; pass false for handlers that need none (they then
+    ///     run up to the runner's full concurrency).
     ///   - retry: backoff between failed attempts; nil uses the runner's policy.
     ///   - handler: runs one attempt. Return a ``JobResult``; a thrown error means "retry with backoff"
     ///     (``JobError/permanent(_:)``: dead). It should honor task cancellation (timeouts and shutdown cancel it).
@@ -63,6 +68,7 @@ public struct JobRegistry: Sendable {
         timeout: Duration? = nil,
         maxAttempts: Int? = nil,
         concurrency: Int? = nil,
+        usesDatabase: Bool = true,
         retry: RetryPolicy? = nil,
         handler: @escaping @Sendable (Payload, JobContext) async throws -> JobResult
     ) {
@@ -77,6 +83,7 @@ public struct JobRegistry: Sendable {
             timeout: timeout,
             maxAttempts: maxAttempts,
             concurrency: concurrency,
+            usesDatabase: usesDatabase,
             retry: retry,
             prepare: { json in
                 let payload: Payload
@@ -99,12 +106,14 @@ public struct JobRegistry: Sendable {
         )
     }
 
-    /// Registers the handler of a typed kind; see ``register(kind:payload:timeout:maxAttempts:concurrency:retry:handler:)``.
+    /// Registers the handler of a typed kind; see
+    /// ``register(kind:payload:timeout:maxAttempts:concurrency:usesDatabase:retry:handler:)``.
     public mutating func register<Payload>(
         _ kind: JobKind<Payload>,
         timeout: Duration? = nil,
         maxAttempts: Int? = nil,
         concurrency: Int? = nil,
+        usesDatabase: Bool = true,
         retry: RetryPolicy? = nil,
         handler: @escaping @Sendable (Payload, JobContext) async throws -> JobResult
     ) {
@@ -114,6 +123,7 @@ public struct JobRegistry: Sendable {
             timeout: timeout,
             maxAttempts: maxAttempts,
             concurrency: concurrency,
+            usesDatabase: usesDatabase,
             retry: retry,
             handler: handler
         )

@@ -7,8 +7,8 @@ public import ServiceLifecycle
 /// - **Claiming**: one prepared statement claims up to the free capacity (`FOR UPDATE SKIP LOCKED`, priority
 ///   order), in autocommit mode — no transaction is held while handlers run. The runner is woken by NOTIFY
 ///   (``JobRunnerConfiguration/listen``), by a timer armed for the next scheduled job, when capacity frees after a
-///   claim that filled its limit (under a backlog, once half the slots are free or 20 ms after the last claim: fewer,
-///   larger claims), and by polling every ``JobRunnerConfiguration/pollInterval``.
+///   claim that filled its limit (under a backlog, once half an idle runner's claim is free or 20 ms after the last
+///   claim: fewer, larger claims), and by polling every ``JobRunnerConfiguration/pollInterval``.
 /// - **Running**: each attempt is one child task of the runner; its task is cancelled at its kind's timeout or when
 ///   the job is cancelled or lost. Kinds with a concurrency limit are claimed only while below it.
 /// - **Completing**: finished attempts are written in batches, each guarded by this worker's lease on that attempt.
@@ -24,8 +24,14 @@ public import ServiceLifecycle
 ///
 /// A handler that ignores task cancellation keeps its slot (and delays shutdown) until it returns.
 ///
-/// Connections: the runner uses up to three pooled connections at once (dispatch, completer, heartbeat) plus one
-/// direct connection for LISTEN; size the pool for these plus what handlers use. Run each runner once.
+/// - **Admission**: kinds registered with `usesDatabase` (the default) borrow pooled connections, so only
+///   ``JobRunnerConfiguration/databaseConcurrency`` of their jobs (by default the pool's size) run at once, and a
+///   claim takes no more of them than that allows (``ClaimCapacity``); kinds that need no connection run up to
+///   ``JobRunnerConfiguration/concurrency``.
+///
+/// Connections: the runner's own statements (claims, promotions, completions, heartbeats) use a pool of its own of
+/// up to three connections (same configuration as `database`'s pool), so they never wait behind handlers' Units of
+/// Work; `database`'s pool serves the handlers. Plus one direct connection for LISTEN. Run each runner once.
 public struct JobRunner: Service {
     private let core: JobRunnerCore
 

@@ -7,6 +7,10 @@ public struct JobRunnerConfiguration: Sendable {
     public var queue: String
     /// Jobs run at once by this runner (its capacity).
     public var concurrency: Int
+    /// Of those, jobs of kinds that use the database (registered with `usesDatabase`, the default) run at once;
+    /// nil: the size of the runner's `Database` pool, whose connections only handlers and the worker's maintenance
+    /// services use (the runner's own claim, completion and heartbeat statements have connections of their own).
+    public var databaseConcurrency: Int?
     /// Identifies this runner in `locked_by`; unique per process and runner.
     public var workerID: String
     /// How long a claimed job stays leased without a heartbeat. Heartbeats renew it every ``heartbeatInterval``;
@@ -53,6 +57,7 @@ public struct JobRunnerConfiguration: Sendable {
     public init(
         queue: String = "default",
         concurrency: Int = 10,
+        databaseConcurrency: Int? = nil,
         workerID: String = JobRunnerConfiguration.makeWorkerID(),
         lease: Duration = .seconds(30),
         heartbeatInterval: Duration? = nil,
@@ -72,6 +77,7 @@ public struct JobRunnerConfiguration: Sendable {
     ) {
         self.queue = queue
         self.concurrency = max(1, concurrency)
+        self.databaseConcurrency = databaseConcurrency.map { max(1, $0) }
         self.workerID = workerID
         self.lease = lease
         self.heartbeatInterval = heartbeatInterval ?? lease / 3

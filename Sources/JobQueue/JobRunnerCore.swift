@@ -12,10 +12,12 @@ import Synchronization
 /// └─ background group: listener, heartbeat                 (cancelled last)
 ///    └─ flush group: completer                             (drains after the handlers)
 ///       └─ handler group: one child per running attempt     (cancelled at the shutdown timeout)
-///          └─ dispatch loop: promote due jobs, claim up to free capacity, start handlers, wait
+///          └─ dispatch loop: promote due jobs, claim what can start (ClaimCapacity), start handlers, wait
 /// ```
 ///
-/// The dispatch loop runs one statement at a time: promotion of due scheduled jobs (when the timer for the next
+/// The runner's own statements (dispatch loop, completer, heartbeat) run on a pool of its own
+/// (``bookkeepingConnections``), never behind handlers' Units of Work on `database`'s pool. The dispatch loop runs
+/// one statement at a time: promotion of due scheduled jobs (when the timer for the next
 /// `run_at` fires, on a `scheduled` notification and on every poll), then a claim of up to the free capacity
 /// (when woken by a notification, when capacity frees after a claim that filled its limit, and on every poll). It
 /// sleeps on a ``Wakeup`` until a notification, a finished handler, the next `run_at`, the next poll or shutdown.
@@ -36,12 +38,16 @@ final class JobRunnerCore: Sendable {
     private struct State {
         var running: [Int64: Running] = [:]
         var runningByKind: [String: Int] = [:]
+        /// Running attempts of kinds that use the database.
+        var runningUsingDatabase = 0
+        /// What the last claim that could take database kinds brought (sizes claims: ``ClaimCapacity``).
+        var mix = ClaimMix.unknown
         /// Claim as soon as capacity is free.
         var claimRequested = true
         /// Promote due scheduled jobs (and learn the next `run_at`) at the next turn.
         var promoteRequested = true
         /// The last claim filled its limit: more jobs are probably waiting. The next claim then waits until
-        /// half the slots are free, or ``ClaimPlan/backlogWait`` after the last claim (fewer, larger
+        /// half of an idle runner's claim is free, or ``ClaimPlan/backlogWait`` after the last claim (fewer, larger
         /// claims under load).
         var backlog = false
         var lastClaim = ContinuousClock.now
@@ -61,6 +67,13 @@ final class JobRunnerCore: Sendable {
     let configuration: JobRunnerConfiguration
     private let registry: JobRegistry
     private let database: Database
+    /// The runner's own connections (``bookkeepingConnections``) for its claims, promotions, completions and
+    /// heartbeats, so that they never wait behind handlers' Units of Work on the pool of `database`.
+    private let bookkeeping: Database
+    /// Slots for jobs of kinds that use the database (``JobRunnerConfiguration/databaseConcurrency``).
+    private let databaseConcurrency: Int
+    /// The registered kinds as claims see them.
+    private let claimKinds: [ClaimPlan.Kind]
     private let observer: any JobQueueObserver
     private let logger: Logger
     private let state = Mutex(State())
@@ -84,11 +97,32 @@ final class JobRunnerCore: Sendable {
         self.configuration = configuration
         self.registry = registry
         self.database = database
+        self.bookkeeping = Database(
+            pool: PostgresPool(
+                configuration: database.pool.configuration,
+                options: .init(
+                    maxConnections: Self.bookkeepingConnections, acquireTimeout: database.pool.options.acquireTimeout),
+                observer: database.pool.observer,
+                logger: database.logger
+            ),
+            observer: database.observer,
+            logger: database.logger
+        )
+        self.databaseConcurrency = configuration.databaseConcurrency ?? database.pool.options.maxConnections
+        self.claimKinds = registry.kinds.compactMap { kind in
+            registry.entry(for: kind).map {
+                ClaimPlan.Kind($0.kind, limit: $0.concurrency, usesDatabase: $0.usesDatabase)
+            }
+        }
         self.observer = observer
         self.logger = logger
         self.completer = JobCompleter(
-            database: database, configuration: configuration, observer: observer, logger: logger)
+            database: bookkeeping, configuration: configuration, observer: observer, logger: logger)
     }
+
+    /// Connections of the runner's own pool: the dispatch loop (claims, promotions), the completer and the
+    /// heartbeat each use one at a time.
+    static let bookkeepingConnections = 3
 
     /// Stops claiming; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish.
     func requestShutdown() {
@@ -118,6 +152,7 @@ final class JobRunnerCore: Sendable {
             "job runner started",
             metadata: [
                 "job.concurrency": "\(configuration.concurrency)",
+                "job.database_concurrency": "\(databaseConcurrency)",
                 "job.kinds": "\(registry.kinds.joined(separator: ","))",
                 "job.listen": "\(configuration.listen)",
             ]
@@ -137,6 +172,7 @@ final class JobRunnerCore: Sendable {
             }
             background.cancelAll()
         }
+        await bookkeeping.pool.close()
         logger.info("job runner stopped")
     }
 
@@ -197,7 +233,7 @@ final class JobRunnerCore: Sendable {
                 return true
             }
             if promote {
-                switch await database.withJobs({ await $0.promoteDue(limit: configuration.promotionBatchSize) }) {
+                switch await bookkeeping.withJobs({ await $0.promoteDue(limit: configuration.promotionBatchSize) }) {
                 case .success(let result):
                     let now = ContinuousClock.now
                     if result.promoted > 0 { foundWork = true }
@@ -220,7 +256,7 @@ final class JobRunnerCore: Sendable {
                 // Running first, then unwritten: a handler queues its completion before it leaves `running`.
                 let running = state.withLock { Array($0.running.keys) }
                 let known = running + completer.unwrittenAttempts.map(\.id)
-                switch await database.withJobs({
+                switch await bookkeeping.withJobs({
                     await $0.releaseOrphans(workerID: configuration.workerID, known: known)
                 }) {
                 case .success(let released):
@@ -243,7 +279,7 @@ final class JobRunnerCore: Sendable {
 
             if failure == nil, let (plan, floor) = claimPlan(pollDue: pollDue) {
                 let claimSent = ContinuousClock.now
-                let result = await database.withJobs {
+                let result = await bookkeeping.withJobs {
                     await $0.claim(
                         queue: configuration.queue,
                         limit: plan.limit,
@@ -260,6 +296,9 @@ final class JobRunnerCore: Sendable {
                     state.withLock { state in
                         state.backlog = jobs.count >= plan.limit
                         if state.backlog { state.claimRequested = true }
+                        state.mix = state.mix.after(
+                            plan, claimed: jobs.count,
+                            usingDatabase: jobs.count { registry.entry(for: $0.kind)?.usesDatabase ?? false })
                         state.floors.claimReturned(jobs, kinds: plan.kinds, at: .now)
                     }
                     for job in jobs { start(job, claimSent: claimSent, in: &handlers) }
@@ -308,8 +347,8 @@ final class JobRunnerCore: Sendable {
                     || (allWritten && state.running.isEmpty)
                 var deadline = min(nextPoll, state.nextDue ?? nextPoll)
                 if let due = ClaimPlan.backlogWaitEnds(
-                    requested: state.claimRequested, concurrency: configuration.concurrency,
-                    running: state.running.count, backlog: state.backlog, lastClaim: state.lastClaim)
+                    requested: state.claimRequested, capacity: capacity(state), backlog: state.backlog,
+                    lastClaim: state.lastClaim)
                 {
                     deadline = min(deadline, due)
                 }
@@ -328,10 +367,9 @@ final class JobRunnerCore: Sendable {
             if pollDue { state.claimRequested = true }
             guard
                 let plan = ClaimPlan.next(
-                    requested: state.claimRequested, pollDue: pollDue, concurrency: configuration.concurrency,
-                    running: state.running.count, runningByKind: state.runningByKind,
-                    kinds: registry.entries.values.lazy.map { (kind: $0.kind, limit: $0.concurrency) },
-                    backlog: state.backlog, lastClaim: state.lastClaim, now: now)
+                    requested: state.claimRequested, pollDue: pollDue, capacity: capacity(state),
+                    runningByKind: state.runningByKind, kinds: claimKinds, backlog: state.backlog,
+                    lastClaim: state.lastClaim, now: now)
             else { return nil }
             state.claimRequested = false
             state.lastClaim = now
@@ -342,20 +380,27 @@ final class JobRunnerCore: Sendable {
         }
     }
 
-    /// Whether a claim may run now (``ClaimPlan/isClaimable(concurrency:running:backlog:lastClaim:now:)``).
+    /// Whether a claim may run now (``ClaimPlan/isClaimable(capacity:backlog:lastClaim:now:)``).
     private func claimable(_ state: inout State, at now: ContinuousClock.Instant = .now) -> Bool {
-        ClaimPlan.isClaimable(
-            concurrency: configuration.concurrency, running: state.running.count, backlog: state.backlog,
-            lastClaim: state.lastClaim, now: now)
+        ClaimPlan.isClaimable(capacity: capacity(state), backlog: state.backlog, lastClaim: state.lastClaim, now: now)
+    }
+
+    /// What the runner can start now (``ClaimCapacity``).
+    private func capacity(_ state: State) -> ClaimCapacity {
+        ClaimCapacity(
+            concurrency: configuration.concurrency, running: state.running.count,
+            databaseConcurrency: databaseConcurrency, runningUsingDatabase: state.runningUsingDatabase,
+            mix: state.mix)
     }
 
     private func reportProgress() {
         observer.pollSucceeded(at: Date())
     }
 
-    /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when its kind is at
-    /// its concurrency limit (one claim can return more jobs of a kind than it has free slots) or not registered
-    /// here (the claim takes only registered kinds, so only a job claimed by another path could be one).
+    /// Starts a handler for a claimed job, or releases the job at once (its attempt given back) when ``Admission``
+    /// says so (its kind at its concurrency limit, or no database slot free for a kind that uses the database: one
+    /// claim can return more of them than are free) or its kind is not registered here (the claim takes only
+    /// registered kinds, so only a job claimed by another path could be one).
     ///
     /// `claimSent` is when the claim statement was sent: the lease it set counts from then (self-fencing).
     private func start(_ job: ClaimedJob, claimSent: ContinuousClock.Instant, in handlers: inout DiscardingTaskGroup) {
@@ -376,12 +421,13 @@ final class JobRunnerCore: Sendable {
         let admitted = state.withLock { state -> Bool in
             let admission = Admission(
                 kindLimit: entry.concurrency, runningOfKind: state.runningByKind[job.kind, default: 0],
-                running: state.running.count, concurrency: configuration.concurrency)
+                usesDatabase: entry.usesDatabase, capacity: capacity(state))
             guard admission == .start else { return false }
             state.running[job.id] = Running(
                 attempt: job.attempt, control: control, deadline: deadline, releases: job.releases,
                 maxAttempts: maxAttempts)
             state.runningByKind[job.kind, default: 0] += 1
+            if entry.usesDatabase { state.runningUsingDatabase += 1 }
             if state.watchedDeadline.map({ watched < $0 }) ?? true {
                 state.watchedDeadline = watched
                 rearmWatcher = true
@@ -422,6 +468,7 @@ final class JobRunnerCore: Sendable {
             if state.running[job.id]?.attempt == job.attempt { state.running[job.id] = nil }
             let left = state.runningByKind[job.kind, default: 1] - 1
             state.runningByKind[job.kind] = left > 0 ? left : nil
+            if entry.usesDatabase { state.runningUsingDatabase -= 1 }
             if state.backlog { state.claimRequested = true }
             return (state.claimRequested && claimable(&state))
                 || state.shutdownRequested || (configuration.exitWhenIdle && state.running.isEmpty)
@@ -590,7 +637,7 @@ final class JobRunnerCore: Sendable {
             let attempts = running.map { (id: $0.id, attempt: $0.attempt) } + completer.unwrittenAttempts
             guard !attempts.isEmpty else { continue }
             let sent = ContinuousClock.now
-            let result = await database.withJobs {
+            let result = await bookkeeping.withJobs {
                 await $0.heartbeat(attempts, workerID: configuration.workerID, lease: configuration.lease)
             }
             switch result {

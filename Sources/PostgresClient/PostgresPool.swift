@@ -91,7 +91,9 @@ public final class PostgresPool: Sendable {
 
     public let configuration: PostgresConfiguration
     public let options: Options
-    private let observer: (any PostgresPoolObserver)?
+    /// Receives acquire waits, timeouts, failed connects and broken connections (a pool opened beside this one for
+    /// the same purpose, such as a job runner's own, reports to the same observer).
+    public let observer: (any PostgresPoolObserver)?
     private let logger: Logger
     private let state = Mutex(State())
     private let timerQueue = DispatchQueue(label: "slotworker.postgres.pool.timers")

@@ -78,6 +78,7 @@ public struct SlotWorkerApplication {
 
         var runnerConfiguration = JobRunnerConfiguration(
             concurrency: configuration.concurrency,
+            databaseConcurrency: configuration.databaseConcurrency,
             workerID: configuration.workerID,
             lease: configuration.leaseDuration,
             pollInterval: configuration.pollInterval,

@@ -35,7 +35,10 @@ public struct SlotWorkerConfiguration: Sendable {
     public var metricsBearerToken: String?
 
     public var workerID: String
+    /// Jobs run at once (`worker.concurrency`).
     public var concurrency: Int
+    /// Of those, jobs of kinds that use the database (`worker.database_concurrency`, default `database.pool_size`).
+    public var databaseConcurrency = 10
     public var pollInterval: Duration
     public var listenForNotifications: Bool
     public var leaseDuration: Duration
@@ -144,7 +147,7 @@ public struct SlotWorkerConfiguration: Sendable {
             httpThreads: try reader.int("http.threads", default: 1, range: 1...64),
             metricsBearerToken: try reader.string("http.metrics_token", secret: true),
             workerID: try reader.string("worker.id") ?? JobRunnerConfiguration.makeWorkerID(),
-            concurrency: try reader.int("worker.concurrency", default: 32, range: 1...10_000),
+            concurrency: try reader.int("worker.concurrency", default: Self.defaultConcurrency, range: 1...10_000),
             pollInterval: .milliseconds(try reader.int("worker.poll_interval_ms", default: 1000, range: 10...600_000)),
             listenForNotifications: try reader.bool("worker.listen", default: true),
             leaseDuration: .seconds(try reader.int("worker.lease_seconds", default: 30, range: 2...86_400)),
@@ -168,6 +171,8 @@ public struct SlotWorkerConfiguration: Sendable {
             consoleExactCountLimit: try reader.int(
                 "console.exact_count_limit", default: 100_000, range: 0...100_000_000)
         )
+        configuration.databaseConcurrency = try reader.int(
+            "worker.database_concurrency", default: configuration.poolSize, range: 1...10_000)
         try configuration.readReminderKeys(reader)
         configuration.entries = reader.entries
         let known = Set(reader.entries.flatMap { [$0.variable, $0.variable + "_FILE"] })
@@ -186,6 +191,10 @@ public struct SlotWorkerConfiguration: Sendable {
         }
         return configuration
     }
+
+    /// `worker.concurrency`'s default: jobs of kinds that need no connection run this many at once, the others
+    /// only as many as `worker.database_concurrency` allows (see the README's "Performance").
+    public static let defaultConcurrency = 1000
 
     /// `SLOT_WORKER_*` variables that are not configuration keys.
     static let otherVariables: Set<String> = ["SLOT_WORKER_CONFIG", "SLOT_WORKER_BINARY", "SLOT_WORKER_GIT_REVISION"]
@@ -211,7 +220,7 @@ public struct SlotWorkerConfiguration: Sendable {
     /// A one-line summary safe to log: no URLs with passwords, no tokens.
     public var redactedSummary: String {
         "http=\(httpHost):\(httpPort) pool=\(poolSize) prepared_statements=\(preparedStatementMode.rawValue) "
-            + "concurrency=\(concurrency) worker=\(workerID) "
+            + "concurrency=\(concurrency) database_concurrency=\(databaseConcurrency) worker=\(workerID) "
             + "listen=\(listenForNotifications) poll=\(pollInterval) lease=\(leaseDuration) "
             + "metrics_token=\(metricsBearerToken == nil ? "unset" : "set") "
             + "telegram_token=\(telegramBotToken == nil ? "unset" : "set")"

@@ -4,16 +4,19 @@ import Persistence
 import PostgresClient
 import Synchronization
 
-/// `queue-drain --jobs N [--baseline JOBS_PER_S] [--runners R] [--concurrency C]`: bulk-enqueues N `noop` jobs
-/// (not timed), then drains them with R in-process runners (each with its own pool, as separate worker processes
-/// would have) that stop by themselves once the queue is idle (`exitWhenIdle`). The figure is jobs/s from the
-/// runners' start until the last runner returned, i.e. until the last completion was written. Default 2 × 1,000:
-/// the best of 1–4 runners × 500–2,000 slots measured on 2 cores (one runner claims one batch at a time; two
-/// keep claims and completions of both in flight).
+/// `queue-drain --jobs N [--baseline JOBS_PER_S] [--runners R] [--concurrency C] [--shipped true|false]`:
 ///
-/// Figures: `queue-drain-vs-sql-ceiling` (baseline: the raw claim+complete rate of our own statements under
-/// pgbench, from `queue-sql`, passed as `--baseline`; goal ratio ≥ 0.5) and `queue-drain-vs-goal` (baseline
-/// 30,000 jobs/s).
+/// 1. The headline (unless `--shipped false`): the real `slot-worker run --exit-when-idle` (`SLOT_WORKER_BINARY`)
+///    with the shipped default configuration on N pre-enqueued `noop` jobs, first claim to last completion, read from
+///    the database (``QueueSustainedBench/shippedDrain(jobs:binary:server:extraArguments:label:)``). Figure
+///    `queue-drain-shipped-default`, baseline the goal, 40,000 jobs/s.
+/// 2. The best configuration beside it: N `noop` jobs bulk-enqueued (not timed), drained by R in-process runners
+///    (each with its own pool, as separate worker processes would have) that stop by themselves once the queue is
+///    idle (`exitWhenIdle`); jobs/s from the runners' start until the last runner returned, i.e. until the last
+///    completion was written. Default 2 × 1,000: the best of 1–4 runners × 500–2,000 slots measured on 2 cores.
+///    Figures: `queue-drain-shipped-vs-best` (the shipped default's rate against this one's, same run),
+///    `queue-drain-vs-sql-ceiling` (baseline: the raw claim+complete rate of our own statements under pgbench, from
+///    `queue-sql`, passed as `--baseline`; goal ratio ≥ 0.5) and `queue-drain-vs-goal` (baseline 30,000 jobs/s).
 enum QueueDrainBench {
     static let databaseName = "slotworker_bench_queue_drain"
 
@@ -21,6 +24,16 @@ enum QueueDrainBench {
         let count = arguments.int("jobs", default: 100_000)
         let runnerCount = arguments.int("runners", default: 2)
         let concurrency = arguments.int("concurrency", default: 1000)
+        var shipped: Double?
+        if arguments.values["shipped"] != "false" {
+            guard let binary = ProcessInfo.processInfo.environment["SLOT_WORKER_BINARY"], !binary.isEmpty else {
+                throw BenchFailure("queue-drain: SLOT_WORKER_BINARY is not set (use scripts/bench, or --shipped false)")
+            }
+            let rate = try await QueueSustainedBench.shippedDrain(
+                jobs: count, binary: binary, server: server, label: "queue-drain")
+            BenchFigure(bench: "queue-drain-shipped-default", value: rate, unit: "jobs/s", baseline: 40_000).print()
+            shipped = rate
+        }
         let configuration = try await QueueBench.freshDatabase(databaseName, server: server)
         let setup = Database(
             pool: PostgresPool(configuration: configuration, options: .init(maxConnections: 2)),
@@ -72,6 +85,9 @@ enum QueueDrainBench {
         QueueBench.log(
             "queue-drain: \(count) jobs in \(elapsed) → \(Int(rate)) jobs/s; \(statistics.summary); "
                 + String(format: "bench process CPU %.2f s (%.1f µs/job)", cpu, cpu / Double(count) * 1e6))
+        if let shipped {
+            BenchFigure(bench: "queue-drain-shipped-vs-best", value: shipped, unit: "jobs/s", baseline: rate).print()
+        }
         BenchFigure(
             bench: "queue-drain-vs-sql-ceiling", value: rate, unit: "jobs/s", baseline: arguments.double("baseline")
         ).print()

@@ -41,10 +41,13 @@ enum QueueSQLBench {
             JobSQL.claim,
             [
                 1: "'default'",
-                2: "'{}'",
+                2: "'{noop}'",
                 3: ":batch",
                 4: "'\(workerID)'",
                 5: "300",
+                // No claim floor (as the runner's claim from the front: the smallest priority, a run_at long ago).
+                6: "(-32768)",
+                7: "(-1e10)",
             ]
         )
         let complete = substitute(

@@ -88,9 +88,10 @@ enum QueueSustainedBench {
     // MARK: - Shipped drain rate
 
     /// Jobs/s of `slot-worker run --exit-when-idle` (defaults, plus `extraArguments`) on `jobs` pre-enqueued noop
-    /// jobs, from the first claim to the last completion.
+    /// jobs, from the first claim to the last completion (`label` prefixes the log lines).
     static func shippedDrain(
-        jobs: Int, binary: String, server: PostgresConfiguration, extraArguments: [String] = []
+        jobs: Int, binary: String, server: PostgresConfiguration, extraArguments: [String] = [],
+        label: String = "queue-sustained"
     ) async throws -> Double {
         let configuration = try await QueueBench.freshDatabase(databaseName, server: server)
         let setup = Database(
@@ -98,7 +99,7 @@ enum QueueSustainedBench {
             logger: QueueBench.logger)
         try await QueueBench.enqueueNoops(jobs, database: setup)
         let options = (["--exit-when-idle"] + extraArguments).joined(separator: " ")
-        QueueBench.log("queue-sustained: draining \(jobs) noop jobs with slot-worker run (defaults) \(options)")
+        QueueBench.log("\(label): draining \(jobs) noop jobs with slot-worker run (defaults) \(options)")
         let worker = try WorkerBinary(
             binary, database: databaseName, server: server, exitWhenIdle: true, extraArguments: extraArguments)
         let status = await worker.wait(limit: .seconds(300))
@@ -115,11 +116,11 @@ enum QueueSustainedBench {
         await QueueBench.dropDatabase(databaseName, server: server)
         guard status == 0, done == jobs, span > 0 else {
             throw BenchFailure(
-                "queue-sustained: the drain ended with status \(status), \(done) of \(jobs) succeeded; "
+                "\(label): the drain ended with status \(status), \(done) of \(jobs) succeeded; "
                     + "worker log: \(worker.logTail())")
         }
         let rate = Double(jobs) / span
-        QueueBench.log(String(format: "queue-sustained: %@ drains %.0f jobs/s (%.2f s)", options, rate, span))
+        QueueBench.log(String(format: "%@: %@ drains %.0f jobs/s (%.2f s)", label, options, rate, span))
         return rate
     }
 

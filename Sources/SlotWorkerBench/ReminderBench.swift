@@ -5,12 +5,13 @@ import JobQueue
 import Persistence
 import PostgresClient
 import ServiceLifecycle
+import SlotWorkerApp
 import Synchronization
 import Tasks
 
 /// `reminders --reminders N --rate R`: N BOOKED slots (N chats) written by one SQL statement, whose 2-hour
 /// reminders all fall due within the same second, 5 s after the insert; two in-process workers with the shipped
-/// defaults (concurrency 32, pool 10, LISTEN on) plan and send them to a local fake Bot API (libmicrohttpd,
+/// defaults (concurrency 1,000, of which jobs that use the database 10, the pool's size; pool 10, LISTEN on) plan and send them to a local fake Bot API (libmicrohttpd,
 /// answering 200) with `telegram.max_messages_per_second` raised to R. Figures: `reminders-throughput`
 /// (reminders sent per second, from the due time to the last send) and `reminders-lag-p99` (sent − due; the
 /// issue's goal is 2 s for reminders not held back by the rate limit), plus the p50.
@@ -41,7 +42,8 @@ enum ReminderBench {
             var registry = JobRegistry()
             SlotTasks.register(in: &registry, database: database, sender: sender, settings: settings)
             let worker = JobQueueWorker(
-                database: database, registry: registry, configuration: JobRunnerConfiguration(concurrency: 32),
+                database: database, registry: registry,
+                configuration: JobRunnerConfiguration(concurrency: SlotWorkerConfiguration.defaultConcurrency),
                 periodicJobs: try SlotTasks.periodicJobs(
                     release: .every(.seconds(60)), expire: .every(.seconds(300)), settings: settings),
                 logger: QueueBench.logger)

@@ -56,12 +56,14 @@ extension RunnerSuite {
             var registry = JobRegistry()
             registry.register(kind: "long", payload: DiagnosticJobs.NoopPayload.self) { _, _ in
                 runs.add(1, ordering: .relaxed)
-                try await Task.sleep(for: .milliseconds(1500))
+                try await Task.sleep(for: .milliseconds(3000))
                 return .success
             }
             let id = try await JobQueueClient(database: database).enqueue(NewJob(kind: "long")).get().id
+            // Three leases long. A lease of 1 s is renewed every 333 ms and fences after 667 ms without a renewal:
+            // at a load average of 15 on 2 cores, a 400 ms lease (fenced after 267 ms) was sometimes missed.
             let runner = JobRunner(
-                configuration: testConfiguration(lease: .milliseconds(400)),
+                configuration: testConfiguration(lease: .seconds(1)),
                 registry: registry,
                 database: database,
                 logger: testLogger

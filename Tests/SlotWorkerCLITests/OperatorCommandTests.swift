@@ -17,6 +17,10 @@ extension WorkerProcessTests {
                     #"http.port (SLOT_WORKER_HTTP_PORT): "abc" is not an integer"#
                 ),
                 (
+                    ["config", "show"], ["DATABASE_URL": url, "SLOT_WORKER_WORKER_DATABASE_CONCURRENCY": "0"],
+                    "worker.database_concurrency (SLOT_WORKER_WORKER_DATABASE_CONCURRENCY): 0 is outside 1...10000"
+                ),
+                (
                     ["config", "show"], ["DATABASE_URL": url, "SLOT_WORKER_WORKER_LISTEN": "maybe"],
                     #""maybe" is not a boolean"#
                 ),
@@ -74,6 +78,9 @@ extension WorkerProcessTests {
                 entry("telegram.bot_token")?.source
                     == "file \(tokenFile.path) (from SLOT_WORKER_TELEGRAM_BOT_TOKEN_FILE)")
             #expect(entry("worker.concurrency")?.value == "7")
+            // Follows the pool's size unless set.
+            #expect(entry("worker.database_concurrency")?.value == "10")
+            #expect(entry("worker.database_concurrency")?.source == "default")
             #expect(entry("http.threads")?.value == "2")
             #expect(entry("http.threads")?.source == "config file \(configFile.path)")
             #expect(entry("tasks.release_lapsed.schedule")?.value == "*/5 * * * * Europe/Moscow")
