@@ -16,19 +16,27 @@ public enum Gzip {
         var stream = z_stream()
         guard slotworker_deflate_init_gzip(&stream, level) == Z_OK else { return nil }
         defer { _ = deflateEnd(&stream) }
-        let bound = Int(deflateBound(&stream, uLong(bytes.count)))
-        var status = Z_OK
+        return deflateAll(bytes[...], &stream, flush: Z_FINISH)
+    }
+
+    /// Everything of `input` through `stream` in one `deflate(flush)` call into a buffer sized by `deflateBound`:
+    /// the bytes written, or nil when zlib fails or does not take all of `input`. With `Z_FINISH` success means the
+    /// stream ended; with a flush, that all input was consumed.
+    static func deflateAll(_ input: ArraySlice<UInt8>, _ stream: inout z_stream, flush: Int32) -> [UInt8]? {
+        let bound = Int(deflateBound(&stream, uLong(input.count))) + 16
+        var succeeded = false
         let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
-            bytes.withUnsafeBufferPointer { input in
+            input.withUnsafeBufferPointer { input in
                 // zlib never writes through next_in (it is `z_const` in zlib.h when that macro is defined).
                 stream.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
                 stream.avail_in = uInt(input.count)
                 stream.next_out = buffer.baseAddress
                 stream.avail_out = uInt(buffer.count)
-                status = deflate(&stream, Z_FINISH)
+                let status = deflate(&stream, flush)
+                succeeded = stream.avail_in == 0 && (flush == Z_FINISH ? status == Z_STREAM_END : status == Z_OK)
             }
-            initialized = status == Z_STREAM_END ? Int(stream.total_out) : 0
+            initialized = succeeded ? buffer.count - Int(stream.avail_out) : 0
         }
-        return status == Z_STREAM_END ? output : nil
+        return succeeded ? output : nil
     }
 }

@@ -51,7 +51,9 @@ public final class GzipChunkCache: Sendable {
                 if index < previous.count, Self.same(previous[index].plain, plain) {
                     chunk = Chunk(plain: plain, deflated: previous[index].deflated, crc: previous[index].crc)
                 } else {
-                    guard deflateReset(&stream) == Z_OK, let deflated = Self.deflate(plain, &stream) else {
+                    guard deflateReset(&stream) == Z_OK,
+                        let deflated = Gzip.deflateAll(plain, &stream, flush: Z_FULL_FLUSH)
+                    else {
                         return nil
                     }
                     let chunkCRC = plain.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
@@ -103,23 +105,5 @@ public final class GzipChunkCache: Sendable {
                 return memcmp(leftBase, rightBase, left.count) == 0
             }
         }
-    }
-
-    /// `plain` as raw deflate ended by a full flush, from a freshly reset `stream`.
-    private static func deflate(_ plain: ArraySlice<UInt8>, _ stream: inout z_stream) -> [UInt8]? {
-        let bound = Int(deflateBound(&stream, uLong(plain.count))) + 16
-        var status = Z_OK
-        let output = [UInt8](unsafeUninitializedCapacity: bound) { buffer, initialized in
-            plain.withUnsafeBufferPointer { input in
-                // zlib never writes through next_in.
-                stream.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0) }
-                stream.avail_in = uInt(input.count)
-                stream.next_out = buffer.baseAddress
-                stream.avail_out = uInt(buffer.count)
-                status = CZlib.deflate(&stream, Z_FULL_FLUSH)
-            }
-            initialized = status == Z_OK && stream.avail_in == 0 ? buffer.count - Int(stream.avail_out) : 0
-        }
-        return status == Z_OK && stream.avail_in == 0 ? output : nil
     }
 }
