@@ -58,11 +58,13 @@ extension RunnerSuite {
             #expect(samples[#"slotworker_jobs_finished_total{kind="noop",outcome="succeeded"}"#] == 20)
             #expect(samples[#"slotworker_jobs_finished_total{kind="fail",outcome="dead"}"#] == 1)
             #expect(samples[#"slotworker_jobs_finished_total{kind="mystery",outcome="dead"}"#] == nil)
-            #expect(samples[#"slotworker_jobs_finished_total{kind="sleep",outcome="succeeded"}"#] == 1)
+            // The periodic job runs once per 60-s period: twice when the test spans a period boundary.
+            let sleeps = samples[#"slotworker_jobs_finished_total{kind="sleep",outcome="succeeded"}"#] ?? 0
+            #expect(sleeps == 1 || sleeps == 2)
             #expect(samples[#"slotworker_jobs_finished_total{kind="sleep",outcome="retried"}"#] == 0)
             #expect(samples[#"slotworker_jobs_run_duration_seconds_count{kind="noop"}"#] == 20)
             #expect(samples[#"slotworker_jobs_wait_seconds_count{kind="noop"}"#] == 20)
-            #expect(samples["slotworker_jobs_claimed_total"] == 22)
+            #expect(samples["slotworker_jobs_claimed_total"] == 21 + sleeps)
             #expect((samples["slotworker_jobs_claim_size_count"] ?? 0) >= 1)
             #expect(samples["slotworker_jobs_in_flight"] == 0)
             #expect(samples["slotworker_jobs_capacity"] == 0)
