@@ -60,8 +60,17 @@ final class JobRunnerCore: Sendable {
         var nextDue: ContinuousClock.Instant?
         /// The deadline the timeout watcher sleeps until (nil: it sleeps until signalled).
         var watchedDeadline: ContinuousClock.Instant?
-        /// Where claims start in the claim index (see ``ClaimFloorTracker``).
+        /// Where claims start in the claim index, and when the probe below it is due (see ``ClaimFloorTracker``).
         var floors = ClaimFloorTracker()
+
+        /// Runs `change` on ``floors``; true when it moved the next probe earlier (then ``probeWakeup`` must be
+        /// signalled).
+        mutating func changeFloors(_ change: (inout ClaimFloorTracker) -> Void) -> Bool {
+            let before = floors.nextProbe()
+            change(&floors)
+            guard let after = floors.nextProbe() else { return false }
+            return before.map { after < $0 } ?? true
+        }
     }
 
     let configuration: JobRunnerConfiguration
@@ -80,6 +89,8 @@ final class JobRunnerCore: Sendable {
     private let wakeup = Wakeup()
     /// Wakes the timeout watcher when an attempt starts with an earlier deadline than the one it sleeps until.
     private let timeoutWakeup = Wakeup()
+    /// Wakes ``probeFloor()`` when a probe became due earlier than the one it sleeps until.
+    private let probeWakeup = Wakeup()
     /// Wakes ``runHandlers()`` when the handler group ended or was abandoned.
     private let handlersDone = Wakeup()
     private let completer: JobCompleter
@@ -120,9 +131,9 @@ final class JobRunnerCore: Sendable {
             database: bookkeeping, configuration: configuration, observer: observer, logger: logger)
     }
 
-    /// Connections of the runner's own pool: the dispatch loop (claims, promotions), the completer and the
-    /// heartbeat each use one at a time.
-    static let bookkeepingConnections = 3
+    /// Connections of the runner's own pool: the dispatch loop (claims, promotions), the completer, the heartbeat
+    /// and the claim floor's probe each use one at a time.
+    static let bookkeepingConnections = 4
 
     /// Stops claiming; running jobs get ``JobRunnerConfiguration/shutdownTimeout`` to finish.
     func requestShutdown() {
@@ -162,6 +173,7 @@ final class JobRunnerCore: Sendable {
                 background.addTask { await self.listen() }
             }
             background.addTask { await self.heartbeat() }
+            background.addTask { await self.probeFloor() }
             background.addTask { await self.watchTimeouts() }
             await withDiscardingTaskGroup { flusher in
                 flusher.addTask {
@@ -237,14 +249,14 @@ final class JobRunnerCore: Sendable {
                 case .success(let result):
                     let now = ContinuousClock.now
                     if result.promoted > 0 { foundWork = true }
-                    state.withLock { state in
+                    let wakeProbe = state.withLock { state -> Bool in
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
-                        if result.promoted > 0 {
-                            state.claimRequested = true
-                            state.floors.drop()  // promoted rows sort by their (past) run_at
-                        }
                         if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
+                        guard result.promoted > 0 else { return false }
+                        state.claimRequested = true
+                        return state.changeFloors { $0.requestProbe() }  // promoted rows sort by their (past) run_at
                     }
+                    if wakeProbe { probeWakeup.signal() }
                     reportProgress()
                 case .failure(let error):
                     state.withLock { $0.promoteRequested = true }
@@ -267,10 +279,11 @@ final class JobRunnerCore: Sendable {
                             metadata: ["job.ids": "\(released)"]
                         )
                         // They are ready again below the claim floor.
-                        state.withLock { state in
+                        let wakeProbe = state.withLock { state -> Bool in
                             state.claimRequested = true
-                            state.floors.drop()
+                            return state.changeFloors { $0.requestProbe() }
                         }
+                        if wakeProbe { probeWakeup.signal() }
                     }
                 case .failure(let error):
                     failure = error
@@ -293,21 +306,23 @@ final class JobRunnerCore: Sendable {
                 case .success(let jobs):
                     if !jobs.isEmpty { foundWork = true }
                     observer.claimed(count: jobs.count)
-                    state.withLock { state in
+                    let wakeProbe = state.withLock { state -> Bool in
                         state.backlog = jobs.count >= plan.limit
                         if state.backlog { state.claimRequested = true }
                         state.mix = state.mix.after(
                             plan, claimed: jobs.count,
                             usingDatabase: jobs.count { registry.entry(for: $0.kind)?.usesDatabase ?? false })
-                        state.floors.claimReturned(jobs, kinds: plan.kinds, at: .now)
+                        return state.changeFloors { $0.claimReturned(jobs, kinds: plan.kinds, at: .now) }
                     }
+                    if wakeProbe { probeWakeup.signal() }
                     for job in jobs { start(job, claimSent: claimSent, in: &handlers) }
                     reportProgress()
                 case .failure(let error):
-                    state.withLock { state in
+                    let wakeProbe = state.withLock { state -> Bool in
                         state.claimRequested = true
-                        state.floors.claimFailed()
+                        return state.changeFloors { $0.claimFailed() }
                     }
+                    if wakeProbe { probeWakeup.signal() }
                     // The claim may have committed with its answer lost: look for orphans before claiming again.
                     orphansPossible = true
                     failure = error
@@ -362,22 +377,25 @@ final class JobRunnerCore: Sendable {
     /// The next claim (``ClaimPlan``) and its floor (nil: from the front; see ``ClaimFloor``), or nil when no claim
     /// is due or no capacity is free.
     private func claimPlan(pollDue: Bool) -> (plan: ClaimPlan, floor: ClaimFloor?)? {
-        state.withLock { state in
+        let (next, wakeProbe) = state.withLock { state -> ((plan: ClaimPlan, floor: ClaimFloor?)?, Bool) in
             let now = ContinuousClock.now
             if pollDue { state.claimRequested = true }
+            // Without LISTEN nothing reports rows below the floor: every poll probes below it.
+            let wakeProbe = !configuration.listen && pollDue && state.changeFloors { $0.requestProbe() }
             guard
                 let plan = ClaimPlan.next(
                     requested: state.claimRequested, pollDue: pollDue, capacity: capacity(state),
                     runningByKind: state.runningByKind, kinds: claimKinds, backlog: state.backlog,
                     lastClaim: state.lastClaim, now: now)
-            else { return nil }
+            else { return (nil, wakeProbe) }
             state.claimRequested = false
             state.lastClaim = now
-            // Without LISTEN nothing reports rows below the floor: every poll scans from the front.
-            let floor = state.floors.claimSent(
-                kinds: plan.kinds, at: now, fullClaim: !configuration.listen && pollDue)
-            return (plan, floor)
+            var floor: ClaimFloor?
+            let claimWakes = state.changeFloors { floor = $0.claimSent(kinds: plan.kinds, at: now) }
+            return ((plan, floor), wakeProbe || claimWakes)
         }
+        if wakeProbe { probeWakeup.signal() }
+        return next
     }
 
     /// Whether a claim may run now (``ClaimPlan/isClaimable(capacity:backlog:lastClaim:now:)``).
@@ -599,19 +617,21 @@ final class JobRunnerCore: Sendable {
         for await event in listener.events() {
             switch event {
             case .listening:
-                state.withLock { state in
+                let wakeProbe = state.withLock { state -> Bool in
                     state.claimRequested = true
                     state.promoteRequested = true
-                    state.floors.drop()  // notifications may have been missed
+                    return state.changeFloors { $0.requestProbe() }  // notifications may have been missed
                 }
+                if wakeProbe { probeWakeup.signal() }
                 wakeup.signal()
             case .notification(_, let payload):
                 guard let notification = JobNotification(payload: payload) else { continue }
                 if let id = notification.cancel { abort(id, attempt: nil, reason: .cancelled) }
-                let wake = state.withLock { state -> Bool in
+                let (wake, wakeProbe) = state.withLock { state -> (Bool, Bool) in
                     var wake = false
+                    var wakeProbe = false
                     if notification.queue == configuration.queue, (notification.available ?? 0) > 0 {
-                        state.floors.notified(notification)
+                        wakeProbe = state.changeFloors { $0.notified(notification) }
                         state.claimRequested = true
                         wake = state.running.count < configuration.concurrency
                     }
@@ -619,9 +639,53 @@ final class JobRunnerCore: Sendable {
                         state.promoteRequested = true
                         wake = true
                     }
-                    return wake
+                    return (wake, wakeProbe)
                 }
+                if wakeProbe { probeWakeup.signal() }
                 if wake { wakeup.signal() }
+            }
+        }
+    }
+
+    /// Runs the claim floor's probes (``ClaimFloorTracker``) on the runner's own pool, beside the dispatch loop: each
+    /// reads the smallest ready key below the floor and lowers the floor to it, and the dispatch loop then claims.
+    /// Sleeps until the next probe is due (``probeWakeup`` wakes it when one became due earlier); after a failed
+    /// probe it waits as the dispatch loop does after database errors.
+    private func probeFloor() async {
+        var failures = 0
+        while !Task.isCancelled {
+            let (floor, next) = state.withLock { state -> (ClaimFloor?, ContinuousClock.Instant?) in
+                let floor = state.floors.probeSent(at: .now)
+                return (floor, floor == nil ? state.floors.nextProbe() : nil)
+            }
+            guard let floor else {
+                await probeWakeup.wait(until: next)
+                continue
+            }
+            let result = await bookkeeping.withJobs {
+                await $0.probeBelowFloor(queue: configuration.queue, floor: floor)
+            }
+            switch result {
+            case .success(let key):
+                failures = 0
+                let lowered = state.withLock { state -> Bool in
+                    guard state.floors.probeReturned(key, at: .now) else { return false }
+                    state.claimRequested = true
+                    return true
+                }
+                if lowered { wakeup.signal() }
+            case .failure(let error):
+                state.withLock { $0.floors.probeFailed(at: .now) }
+                failures += 1
+                observer.databaseFailed(error)
+                if failures == 1 {
+                    logger.warning(
+                        "cannot probe for ready jobs below the claim floor; retrying with backoff",
+                        metadata: ["error": "\(error)"])
+                }
+                do {
+                    try await Task.sleep(for: Self.backoff(failures: failures, configuration: configuration))
+                } catch { return }
             }
         }
     }

@@ -148,6 +148,19 @@ package enum JobSQL {
             jobs.releases
         """
 
+    /// The smallest `(priority, run_at)` of the ready jobs of queue `$1` and kinds `$2` below the floor
+    /// `($3, $4)` (see `ClaimFloorTracker`): a read, no lock, no row when there is none. It walks the claim index
+    /// from the front to the first ready row or the floor, dead entries included.
+    ///
+    /// Binds: queue, kinds, floor priority, floor run_at (epoch s).
+    static let probeBelowFloor = """
+        SELECT priority, extract(epoch FROM run_at)::float8 AS run_at_epoch FROM jobs
+        WHERE state = 'available' AND queue = $1 AND run_at <= now() AND kind = ANY ($2::text[])
+            AND (priority, run_at) < ($3::int2, to_timestamp($4::float8))
+        ORDER BY priority, run_at, id
+        LIMIT 1
+        """
+
     /// The position of a row's id in the ascending id array `$1` (see the type's notes).
     private static let slot = "width_bucket(jobs.id, $1::int8[])"
 

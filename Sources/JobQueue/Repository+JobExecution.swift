@@ -31,6 +31,18 @@ extension Repository where Mapping == JobTable {
         }
     }
 
+    /// The smallest `(priority, run_at)` (epoch seconds) of the ready jobs of `queue` and the floor's kinds below
+    /// `floor`, nil when there is none: the claim floor's probe (see `ClaimFloorTracker`). Reads only; locks nothing.
+    func probeBelowFloor(queue: String, floor: ClaimFloor) async -> Result<ClaimFloor.Key?, RepositoryError> {
+        await run("probe the claim floor") { connection in
+            let rows = try await connection.query(
+                JobSQL.probeBelowFloor, [queue, floor.kinds, floor.priority, floor.runAt], prepared: true,
+                operation: "jobs.probe_floor")
+            guard let row = rows.first else { return nil }
+            return ClaimFloor.Key(priority: try row.decode("priority"), runAt: try row.decode("run_at_epoch"))
+        }
+    }
+
     /// Records finished attempts in one statement and returns the ids it updated.
     ///
     /// A completion applies only while `workerID` still holds that attempt (`state = 'running'`, same

@@ -27,81 +27,161 @@ struct ClaimFloorTests {
         #expect(ClaimFloor.after(claiming: [], kinds: ["a"]) == nil)
     }
 
-    @Test("requeued rows and more urgent enqueues undercut the floor; plain enqueues do not")
-    func undercut() {
-        let floor = ClaimFloor(priority: 0, runAt: 1000, kinds: ["noop"])
-        #expect(floor.isUndercut(by: JobNotification(queue: "default", available: 5, requeued: true)))
-        #expect(floor.isUndercut(by: JobNotification(queue: "default", available: 5, requeued: false, priority: -1)))
-        #expect(!floor.isUndercut(by: JobNotification(queue: "default", available: 5, requeued: false, priority: 0)))
-        #expect(!floor.isUndercut(by: JobNotification(queue: "default", available: 5, requeued: false, priority: 3)))
-        #expect(!floor.isUndercut(by: JobNotification(queue: "default", available: 5)))
+    static let noop = ["noop"]
+    static func key(_ priority: Int, _ runAt: Double) -> ClaimFloor.Key {
+        ClaimFloor.Key(priority: priority, runAt: runAt)
     }
 
-    @Test("an enqueue committed late undercuts the floor by its earliest run_at at the floor's priority")
-    func undercutByRunAt() {
-        let floor = ClaimFloor(priority: 0, runAt: 1000, kinds: ["noop"])
-        #expect(floor.isUndercut(by: JobNotification(available: 5, priority: 0, runAt: 999.5)))
-        #expect(!floor.isUndercut(by: JobNotification(available: 5, priority: 0, runAt: 1000)))
-        #expect(!floor.isUndercut(by: JobNotification(available: 5, priority: 0, runAt: 1001)))
-        #expect(!floor.isUndercut(by: JobNotification(available: 5, priority: 1, runAt: 10)))  // less urgent
-        #expect(floor.isUndercut(by: JobNotification(available: 5, runAt: 999)))  // no priority: run_at decides
-        #expect(floor.isUndercut(by: JobNotification(available: 5, priority: -1, runAt: 2000)))
+    @Test("where a notification's rows start against the floor: above it, below it at a key, or unknown (requeued)")
+    func bound() {
+        let floor = ClaimFloor(priority: 0, runAt: 1000, kinds: Self.noop)
+        let table: [(JobNotification, ClaimFloor.Bound)] = [
+            (JobNotification(queue: "default", available: 5, requeued: true), .unknown),
+            (
+                JobNotification(available: 5, requeued: false, priority: -1),
+                .below(Self.key(-1, ClaimFloor.unbounded.runAt))
+            ),
+            (JobNotification(available: 5, requeued: false, priority: 0), .above),
+            (JobNotification(available: 5, requeued: false, priority: 3), .above),
+            (JobNotification(available: 5), .above),
+            // An enqueue committed late: its earliest run_at at the floor's priority.
+            (JobNotification(available: 5, priority: 0, runAt: 999.5), .below(Self.key(0, 999.5))),
+            (JobNotification(available: 5, priority: 0, runAt: 1000), .above),
+            (JobNotification(available: 5, priority: 0, runAt: 1001), .above),
+            (JobNotification(available: 5, priority: 1, runAt: 10), .above),  // less urgent
+            (JobNotification(available: 5, runAt: 999), .below(Self.key(0, 999))),  // no priority: the floor's
+            (JobNotification(available: 5, priority: -1, runAt: 2000), .below(Self.key(-1, 2000))),
+        ]
+        for (notification, expected) in table {
+            #expect(floor.bound(of: notification) == expected, "\(notification)")
+        }
     }
 
-    @Test("the tracker: a floor after each claim, dropped by notifications, also ones heard during the claim")
+    @Test("lowering the floor: to a key below it less the margin; a key at or above it changes nothing")
+    func lowered() {
+        let floor = ClaimFloor(priority: 0, runAt: 1000, kinds: Self.noop)
+        #expect(
+            floor.lowered(to: Self.key(0, 990))
+                == ClaimFloor(priority: 0, runAt: 990 - ClaimFloor.margin, kinds: Self.noop))
+        #expect(
+            floor.lowered(to: Self.key(-2, 5000))
+                == ClaimFloor(priority: -2, runAt: 5000 - ClaimFloor.margin, kinds: Self.noop))
+        #expect(floor.lowered(to: Self.key(0, 1000)) == floor)
+        #expect(floor.lowered(to: Self.key(1, 10)) == floor)
+    }
+
+    @Test(
+        "the tracker: a floor after each claim, lowered by notifications (also ones heard during the claim), never dropped"
+    )
     func tracker() {
         var tracker = ClaimFloorTracker()
         let t0 = ContinuousClock.now
         // The first claim scans from the front; its jobs set the floor.
-        #expect(tracker.claimSent(kinds: ["noop"], at: t0, fullClaim: false) == nil)
-        tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: ["noop"], at: t0 + .milliseconds(2))
-        let floor = ClaimFloor(priority: 0, runAt: 100 - ClaimFloor.margin, kinds: ["noop"])
-        #expect(tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(1), fullClaim: false) == floor)
-        // An enqueue that committed during that claim with rows below the floor it sets: the floor is dropped.
+        let r1 = tracker.claimSent(kinds: Self.noop, at: t0)
+        #expect(r1 == nil)
+        tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: Self.noop, at: t0 + .milliseconds(2))
+        let floor = ClaimFloor(priority: 0, runAt: 100 - ClaimFloor.margin, kinds: Self.noop)
+        let r2 = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(1))
+        #expect(r2 == floor)
+        // An enqueue that committed during that claim with rows below the floor it sets: that floor is lowered.
         tracker.notified(JobNotification(available: 1, priority: 0, runAt: 99))
-        tracker.claimReturned([Self.job(priority: 0, runAt: 120)], kinds: ["noop"], at: t0 + .seconds(1))
-        #expect(tracker.floor == nil)
-        #expect(tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(2), fullClaim: false) == nil)
-        tracker.claimReturned([Self.job(priority: 0, runAt: 130)], kinds: ["noop"], at: t0 + .seconds(2))
-        // A plain enqueue above the floor keeps it; a notification heard while no claim is out is checked at once.
+        tracker.claimReturned([Self.job(priority: 0, runAt: 120)], kinds: Self.noop, at: t0 + .seconds(1))
+        #expect(tracker.floor?.runAt == 99 - ClaimFloor.margin)
+        #expect(!tracker.probeRequested)
+        _ = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(2))
+        tracker.claimReturned([Self.job(priority: 0, runAt: 130)], kinds: Self.noop, at: t0 + .seconds(2))
+        // A plain enqueue above the floor keeps it; one below, heard while no claim is out, lowers it at once.
         tracker.notified(JobNotification(available: 1, priority: 0, runAt: 140))
         #expect(tracker.floor?.runAt == 130 - ClaimFloor.margin)
+        tracker.notified(JobNotification(available: 1, priority: 0, runAt: 125))
+        #expect(tracker.floor?.runAt == 125 - ClaimFloor.margin)
+        // Requeued rows (a key nobody knows): the floor stays and a probe is requested.
         tracker.notified(JobNotification(available: 1, requeued: true))
-        #expect(tracker.floor == nil)
-        // drop() during a claim also drops the floor that claim sets; a failed claim drops it too.
-        _ = tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(3), fullClaim: false)
-        tracker.drop()
-        tracker.claimReturned([Self.job(priority: 0, runAt: 150)], kinds: ["noop"], at: t0 + .seconds(3))
-        #expect(tracker.floor == nil)
-        _ = tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(3), fullClaim: false)
-        tracker.claimReturned([Self.job(priority: 0, runAt: 160)], kinds: ["noop"], at: t0 + .seconds(3))
-        #expect(tracker.floor != nil)
-        _ = tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(3), fullClaim: false)
+        #expect(tracker.floor?.runAt == 125 - ClaimFloor.margin)
+        #expect(tracker.probeRequested)
+        // A failed claim keeps the floor and requests a probe.
+        _ = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(3))
         tracker.claimFailed()
-        #expect(tracker.floor == nil)
-        // Another set of kinds, or a forced full claim (a poll without LISTEN), scans from the front.
-        _ = tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(4), fullClaim: false)
-        tracker.claimReturned([Self.job(priority: 0, runAt: 170)], kinds: ["noop"], at: t0 + .seconds(4))
-        #expect(tracker.claimSent(kinds: ["noop", "sleep"], at: t0 + .seconds(4), fullClaim: false) == nil)
-        tracker.claimReturned([Self.job(priority: 0, runAt: 170)], kinds: ["noop"], at: t0 + .seconds(4))
-        #expect(tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(4), fullClaim: true) == nil)
+        #expect(tracker.floor?.runAt == 125 - ClaimFloor.margin)
+        #expect(tracker.probeRequested)
+        // Another set of kinds scans from the front (and that claim counts as a probe).
+        let r3 = tracker.claimSent(kinds: ["noop", "sleep"], at: t0 + .seconds(4))
+        #expect(r3 == nil)
+        #expect(!tracker.probeRequested)
+        tracker.claimReturned([Self.job(priority: 0, runAt: 170)], kinds: ["sleep", "noop"], at: t0 + .seconds(4))
+        #expect(tracker.floor == ClaimFloor(priority: 0, runAt: 170 - ClaimFloor.margin, kinds: ["noop", "sleep"]))
+        let r4 = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(5))
+        #expect(r4 == nil)
     }
 
-    @Test("claims from the front come every 5 s, spaced out when they are slow (a held snapshot's dead entries)")
-    func fullClaimInterval() {
-        #expect(ClaimFloorTracker.fullClaimInterval(after: .milliseconds(1)) == .seconds(5))
-        #expect(ClaimFloorTracker.fullClaimInterval(after: .milliseconds(400)) == .seconds(20))
-        #expect(ClaimFloorTracker.fullClaimInterval(after: .seconds(30)) == .seconds(300))
+    @Test(
+        "probes: due 5 s after the last (spaced out when slow), at once when requested, one at a time; a result lowers the floor"
+    )
+    func probes() {
         var tracker = ClaimFloorTracker()
         let t0 = ContinuousClock.now
-        _ = tracker.claimSent(kinds: ["noop"], at: t0, fullClaim: false)
-        // A full claim that took 400 ms: claims keep their floor for 20 s.
-        tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: ["noop"], at: t0 + .milliseconds(400))
-        #expect(tracker.lastFullClaimDuration == .milliseconds(400))
-        #expect(tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(19), fullClaim: false) != nil)
-        tracker.claimReturned([Self.job(priority: 0, runAt: 110)], kinds: ["noop"], at: t0 + .seconds(19))
-        #expect(tracker.lastFullClaimDuration == .milliseconds(400))  // claims at a floor do not count
-        #expect(tracker.claimSent(kinds: ["noop"], at: t0 + .seconds(20), fullClaim: false) == nil)
+        // No floor: no probe (the claim from the front finds everything).
+        tracker.requestProbe()
+        #expect(tracker.nextProbe() == nil)
+        _ = tracker.claimSent(kinds: Self.noop, at: t0)
+        tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: Self.noop, at: t0 + .milliseconds(1))
+        #expect(tracker.nextProbe() == t0 + .seconds(5))
+        let r5 = tracker.probeSent(at: t0 + .seconds(4))
+        #expect(r5 == nil)
+        // A probe that found nothing below the floor leaves it; it was slow: the next comes 50 times later.
+        let r6 = tracker.probeSent(at: t0 + .seconds(5))
+        #expect(r6 == tracker.floor)
+        #expect(tracker.nextProbe() == nil)  // one in flight
+        let r7 = tracker.probeReturned(nil, at: t0 + .seconds(6))
+        #expect(!r7)
+        #expect(tracker.lastProbeDuration == .seconds(1))
+        #expect(tracker.nextProbe() == t0 + .seconds(55))
+        // A request: due at once; claims keep their floor meanwhile.
+        tracker.notified(JobNotification(available: 3, requeued: true))
+        #expect(tracker.nextProbe()! <= t0 + .seconds(7))
+        let probed = tracker.probeSent(at: t0 + .seconds(7))
+        #expect(probed?.runAt == 100 - ClaimFloor.margin)
+        let r8 = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(7))
+        #expect(r8 == probed)
+        // Requested again during the probe: another runs right after it.
+        tracker.requestProbe()
+        // The probe's result arrives while a claim is in flight: the floor now and the one that claim sets go down.
+        let r9 = tracker.probeReturned(Self.key(0, 50), at: t0 + .seconds(8))
+        #expect(r9)
+        #expect(tracker.floor?.runAt == 50 - ClaimFloor.margin)
+        tracker.claimReturned([Self.job(priority: 0, runAt: 110)], kinds: Self.noop, at: t0 + .seconds(8))
+        #expect(tracker.floor?.runAt == 50 - ClaimFloor.margin)
+        // The request made during the claim is made again (the probe before looked below the old floor only).
+        #expect(tracker.probeRequested)
+        let r10 = tracker.probeSent(at: t0 + .seconds(8))
+        #expect(r10 != nil)
+        // A failed probe is requested again.
+        tracker.probeFailed(at: t0 + .seconds(9))
+        #expect(tracker.probeRequested)
+        // A result for another set of kinds than the floor's now changes nothing.
+        _ = tracker.probeSent(at: t0 + .seconds(10))
+        _ = tracker.claimSent(kinds: ["noop", "sleep"], at: t0 + .seconds(10))
+        tracker.claimReturned([Self.job(priority: 0, runAt: 200)], kinds: ["noop", "sleep"], at: t0 + .seconds(11))
+        let r11 = tracker.probeReturned(Self.key(0, 20), at: t0 + .seconds(11))
+        #expect(!r11)
+        #expect(tracker.floor?.runAt == 200 - ClaimFloor.margin)
+    }
+
+    @Test("unrequested probes come every 5 s, spaced out to 50 times their duration, at most every 300 s")
+    func probeInterval() {
+        #expect(ClaimFloorTracker.probeInterval(after: .milliseconds(1)) == .seconds(5))
+        #expect(ClaimFloorTracker.probeInterval(after: .milliseconds(400)) == .seconds(20))
+        #expect(ClaimFloorTracker.probeInterval(after: .seconds(30)) == .seconds(300))
+        var tracker = ClaimFloorTracker()
+        let t0 = ContinuousClock.now
+        _ = tracker.claimSent(kinds: Self.noop, at: t0)
+        // A claim from the front that took 400 ms counts as a probe of that duration.
+        tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: Self.noop, at: t0 + .milliseconds(400))
+        #expect(tracker.lastProbeDuration == .milliseconds(400))
+        _ = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(19))
+        tracker.claimReturned([Self.job(priority: 0, runAt: 110)], kinds: Self.noop, at: t0 + .seconds(19))
+        #expect(tracker.lastProbeDuration == .milliseconds(400))  // claims at a floor do not count
+        #expect(tracker.nextProbe() == t0 + .seconds(20))
     }
 }
 
