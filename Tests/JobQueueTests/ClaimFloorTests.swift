@@ -215,7 +215,7 @@ extension RunnerSuite {
                 configuration: testConfiguration(concurrency: 50, pollInterval: .seconds(30)),
                 registry: registry, database: database, logger: testLogger)
             // An enqueue transaction opened before the claims: its job's run_at (the transaction's start) sorts
-            // below every floor they set, and plain SQL sends no notification: the claim from the front finds it.
+            // below every floor they set, and plain SQL sends no notification: the probe below the floor finds it.
             let late = try await PostgresConnection.connect(database.pool.configuration)
             try await late.execute("BEGIN")
             try await late.execute("INSERT INTO jobs (kind) VALUES ('noop')")
@@ -267,5 +267,41 @@ struct QueueStatsSamplerPacingTests {
         #expect(QueueStatsSampler.pause(after: .milliseconds(800), interval: .seconds(5)) == .seconds(16))
         #expect(QueueStatsSampler.pause(after: .seconds(120), interval: .seconds(5)) == .seconds(600))
         #expect(QueueStatsSampler.pause(after: .zero, interval: .seconds(30)) == .seconds(30))
+    }
+}
+
+/// The probe's statement on PostgreSQL.
+@Suite("Claim floor probe")
+struct ClaimFloorProbeTests {
+    @Test(
+        "the probe reads the smallest ready key below the floor, of the floor's kinds and the queue, and nothing else")
+    func statement() async throws {
+        let database = try await makeDatabase()
+        _ = try await database.pool.query(
+            """
+            INSERT INTO jobs (kind, queue, state, priority, run_at) VALUES
+                ('noop', 'default', 'available', 0, to_timestamp(1000)),
+                ('noop', 'default', 'available', 0, to_timestamp(3000)),
+                ('noop', 'other', 'available', 0, to_timestamp(500)),
+                ('sleep', 'default', 'available', -1, to_timestamp(100)),
+                ('noop', 'default', 'scheduled', -5, to_timestamp(100)),
+                ('noop', 'default', 'available', -3, now() + interval '1 hour')
+            """)
+        func probe(_ priority: Int, _ runAt: Double, _ kinds: [String]) async throws -> ClaimFloor.Key? {
+            try await database.withJobs {
+                await $0.probeBelowFloor(
+                    queue: "default", floor: ClaimFloor(priority: priority, runAt: runAt, kinds: kinds))
+            }.get()
+        }
+        #expect(try await probe(0, 2000, ["noop"]) == ClaimFloor.Key(priority: 0, runAt: 1000))
+        #expect(try await probe(0, 1000, ["noop"]) == nil)  // strictly below the floor
+        #expect(try await probe(1, 0, ["noop"]) == ClaimFloor.Key(priority: 0, runAt: 1000))
+        #expect(try await probe(0, 2000, ["noop", "sleep"]) == ClaimFloor.Key(priority: -1, runAt: 100))
+        #expect(try await probe(0, 2000, ["fail"]) == nil)
+        // It locks nothing: a claim from the front takes the row it found.
+        let claimed = try await database.withJobs {
+            await $0.claim(queue: "default", limit: 1, workerID: "w", lease: .seconds(30), kinds: ["noop"])
+        }.get()
+        #expect(claimed.map(\.runAt.timeIntervalSince1970) == [1000])
     }
 }
