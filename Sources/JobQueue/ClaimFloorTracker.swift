@@ -8,7 +8,8 @@
 /// claims; what it finds lowers the floor. It walks every dead index entry below the floor, which a held snapshot
 /// keeps by the million (seconds at 19,000 jobs/s after minutes), so it is off the dispatch loop: claims at the floor
 /// go on meanwhile. Before it existed, a claim from the front did this job on the dispatch loop, and every one under a
-/// held snapshot stopped all claiming for its duration (0.6–1.6 s at 19,000 jobs/s after 1–2 minutes: slow windows of the held run).
+/// held snapshot stopped all claiming for its duration (0.6–1.6 s at 19,000 jobs/s after 1–2 minutes of a hold: slow
+/// windows of the held run).
 ///
 /// A probe runs when requested (``requestProbe()``; one at a time, a request heard during a probe runs another after
 /// it), and otherwise every ``probeInterval(after:)``.

@@ -676,6 +676,7 @@ final class JobRunnerCore: Sendable {
                 if lowered { wakeup.signal() }
             case .failure(let error):
                 state.withLock { $0.floors.probeFailed(at: .now) }
+                if Task.isCancelled { return }
                 failures += 1
                 observer.databaseFailed(error)
                 if failures == 1 {

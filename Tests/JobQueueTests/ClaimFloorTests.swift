@@ -77,12 +77,12 @@ struct ClaimFloorTests {
         var tracker = ClaimFloorTracker()
         let t0 = ContinuousClock.now
         // The first claim scans from the front; its jobs set the floor.
-        let r1 = tracker.claimSent(kinds: Self.noop, at: t0)
-        #expect(r1 == nil)
+        let firstFloor = tracker.claimSent(kinds: Self.noop, at: t0)
+        #expect(firstFloor == nil)
         tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: Self.noop, at: t0 + .milliseconds(2))
         let floor = ClaimFloor(priority: 0, runAt: 100 - ClaimFloor.margin, kinds: Self.noop)
-        let r2 = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(1))
-        #expect(r2 == floor)
+        let secondFloor = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(1))
+        #expect(secondFloor == floor)
         // An enqueue that committed during that claim with rows below the floor it sets: that floor is lowered.
         tracker.notified(JobNotification(available: 1, priority: 0, runAt: 99))
         tracker.claimReturned([Self.job(priority: 0, runAt: 120)], kinds: Self.noop, at: t0 + .seconds(1))
@@ -105,13 +105,13 @@ struct ClaimFloorTests {
         #expect(tracker.floor?.runAt == 125 - ClaimFloor.margin)
         #expect(tracker.probeRequested)
         // Another set of kinds scans from the front (and that claim counts as a probe).
-        let r3 = tracker.claimSent(kinds: ["noop", "sleep"], at: t0 + .seconds(4))
-        #expect(r3 == nil)
+        let otherKindsFloor = tracker.claimSent(kinds: ["noop", "sleep"], at: t0 + .seconds(4))
+        #expect(otherKindsFloor == nil)
         #expect(!tracker.probeRequested)
         tracker.claimReturned([Self.job(priority: 0, runAt: 170)], kinds: ["sleep", "noop"], at: t0 + .seconds(4))
         #expect(tracker.floor == ClaimFloor(priority: 0, runAt: 170 - ClaimFloor.margin, kinds: ["noop", "sleep"]))
-        let r4 = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(5))
-        #expect(r4 == nil)
+        let backFloor = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(5))
+        #expect(backFloor == nil)
     }
 
     @Test(
@@ -126,14 +126,14 @@ struct ClaimFloorTests {
         _ = tracker.claimSent(kinds: Self.noop, at: t0)
         tracker.claimReturned([Self.job(priority: 0, runAt: 100)], kinds: Self.noop, at: t0 + .milliseconds(1))
         #expect(tracker.nextProbe() == t0 + .seconds(5))
-        let r5 = tracker.probeSent(at: t0 + .seconds(4))
-        #expect(r5 == nil)
+        let earlyProbe = tracker.probeSent(at: t0 + .seconds(4))
+        #expect(earlyProbe == nil)
         // A probe that found nothing below the floor leaves it; it was slow: the next comes 50 times later.
-        let r6 = tracker.probeSent(at: t0 + .seconds(5))
-        #expect(r6 == tracker.floor)
+        let dueProbe = tracker.probeSent(at: t0 + .seconds(5))
+        #expect(dueProbe == tracker.floor)
         #expect(tracker.nextProbe() == nil)  // one in flight
-        let r7 = tracker.probeReturned(nil, at: t0 + .seconds(6))
-        #expect(!r7)
+        let loweredByNothing = tracker.probeReturned(nil, at: t0 + .seconds(6))
+        #expect(!loweredByNothing)
         #expect(tracker.lastProbeDuration == .seconds(1))
         #expect(tracker.nextProbe() == t0 + .seconds(55))
         // A request: due at once; claims keep their floor meanwhile.
@@ -141,20 +141,20 @@ struct ClaimFloorTests {
         #expect(tracker.nextProbe()! <= t0 + .seconds(7))
         let probed = tracker.probeSent(at: t0 + .seconds(7))
         #expect(probed?.runAt == 100 - ClaimFloor.margin)
-        let r8 = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(7))
-        #expect(r8 == probed)
+        let claimFloor = tracker.claimSent(kinds: Self.noop, at: t0 + .seconds(7))
+        #expect(claimFloor == probed)
         // Requested again during the probe: another runs right after it.
         tracker.requestProbe()
         // The probe's result arrives while a claim is in flight: the floor now and the one that claim sets go down.
-        let r9 = tracker.probeReturned(Self.key(0, 50), at: t0 + .seconds(8))
-        #expect(r9)
+        let loweredByProbe = tracker.probeReturned(Self.key(0, 50), at: t0 + .seconds(8))
+        #expect(loweredByProbe)
         #expect(tracker.floor?.runAt == 50 - ClaimFloor.margin)
         tracker.claimReturned([Self.job(priority: 0, runAt: 110)], kinds: Self.noop, at: t0 + .seconds(8))
         #expect(tracker.floor?.runAt == 50 - ClaimFloor.margin)
         // The request made during the claim is made again (the probe before looked below the old floor only).
         #expect(tracker.probeRequested)
-        let r10 = tracker.probeSent(at: t0 + .seconds(8))
-        #expect(r10 != nil)
+        let repeatedProbe = tracker.probeSent(at: t0 + .seconds(8))
+        #expect(repeatedProbe != nil)
         // A failed probe is requested again.
         tracker.probeFailed(at: t0 + .seconds(9))
         #expect(tracker.probeRequested)
@@ -162,8 +162,8 @@ struct ClaimFloorTests {
         _ = tracker.probeSent(at: t0 + .seconds(10))
         _ = tracker.claimSent(kinds: ["noop", "sleep"], at: t0 + .seconds(10))
         tracker.claimReturned([Self.job(priority: 0, runAt: 200)], kinds: ["noop", "sleep"], at: t0 + .seconds(11))
-        let r11 = tracker.probeReturned(Self.key(0, 20), at: t0 + .seconds(11))
-        #expect(!r11)
+        let loweredForOtherKinds = tracker.probeReturned(Self.key(0, 20), at: t0 + .seconds(11))
+        #expect(!loweredForOtherKinds)
         #expect(tracker.floor?.runAt == 200 - ClaimFloor.margin)
     }
 
