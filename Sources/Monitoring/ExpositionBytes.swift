@@ -24,16 +24,24 @@ extension [UInt8] {
         }
     }
 
-    /// Appends an integer in decimal without allocating (bucket counts: most of a scrape's numbers).
+    /// Appends an integer in decimal without allocating (bucket counts: most of a scrape's numbers): the digits are
+    /// written into a stack buffer and appended at once.
     mutating func appendDecimal(_ value: Int) {
-        if value < 0 { append(UInt8(ascii: "-")) }
-        let start = endIndex
-        var remaining = value.magnitude
-        repeat {
-            append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remaining % 10))
-            remaining /= 10
-        } while remaining > 0
-        self[start...].reverse()
+        // 19 digits hold Int.max's magnitude (and Int.min's), one more byte the sign.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            var remaining = value.magnitude
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remaining % 10)
+                remaining /= 10
+            } while remaining > 0
+            if value < 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "-")
+            }
+            append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 
     /// Appends a sample value: Swift's shortest round-tripping decimal, or `NaN`, `+Inf`, `-Inf`.

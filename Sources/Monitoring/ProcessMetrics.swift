@@ -72,7 +72,7 @@ public final class ProcessMetrics: Sendable {
 
     /// Reads `/proc` and updates the metrics (called by the pre-scrape hook).
     public func refresh() {
-        if let stat = Self.readProcFile("/proc/self/stat").flatMap(Self.parseStat) {
+        if let stat = Self.readOwnStat() {
             let total = Double(stat.userTicks + stat.systemTicks) / self.ticksPerSecond
             self.reportedCPUSeconds.withLock { reported in
                 if total > reported {
@@ -94,23 +94,64 @@ public final class ProcessMetrics: Sendable {
     /// Parses `/proc/<pid>/stat`. The fields are read after the last `)`, because the command name in field 2 may
     /// contain spaces and parentheses.
     static func parseStat(_ text: String) -> Stat? {
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        // Field 3 (state) is at index 0 of the rest, so field n is at index n - 3.
-        let fields = text[text.index(after: close)...].split(whereSeparator: { $0 == " " || $0 == "\n" })
-        func field(_ number: Int) -> Int? {
-            let index = number - 3
-            return index < fields.count ? Int(fields[index]) : nil
+        Array(text.utf8).withUnsafeBufferPointer(Self.parseStat)
+    }
+
+    /// ``parseStat(_:)-(String)`` on the file's bytes: the per-scrape path, which allocates nothing.
+    static func parseStat(_ bytes: UnsafeBufferPointer<UInt8>) -> Stat? {
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // Field 3 (state) is the first one after the `)`; the wanted ones are numbers (14, 15, 22, 23, 24), -1
+        // while missing or not a number.
+        var stat = Stat(userTicks: -1, systemTicks: -1, startTicks: -1, virtualBytes: -1, residentPages: -1)
+        var field = 2
+        var position = close + 1
+        func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") }
+        while field < 24 {
+            while position < bytes.count, isSeparator(bytes[position]) { position += 1 }
+            guard position < bytes.count else { break }
+            field += 1
+            var value: Int? = 0
+            while position < bytes.count, !isSeparator(bytes[position]) {
+                let digit = bytes[position] &- UInt8(ascii: "0")
+                if let current = value, digit <= 9, current <= (Int.max - 9) / 10 {
+                    value = current * 10 + Int(digit)
+                } else {
+                    value = nil
+                }
+                position += 1
+            }
+            let number = value ?? -1
+            switch field {
+            case 14: stat.userTicks = number
+            case 15: stat.systemTicks = number
+            case 22: stat.startTicks = number
+            case 23: stat.virtualBytes = number
+            case 24: stat.residentPages = number
+            default: break
+            }
         }
-        guard let user = field(14), let system = field(15), let start = field(22), let virtual = field(23),
-            let resident = field(24)
-        else { return nil }
-        return Stat(
-            userTicks: user,
-            systemTicks: system,
-            startTicks: start,
-            virtualBytes: virtual,
-            residentPages: resident
-        )
+        let complete =
+            stat.userTicks >= 0 && stat.systemTicks >= 0 && stat.startTicks >= 0 && stat.virtualBytes >= 0
+            && stat.residentPages >= 0
+        return complete ? stat : nil
+    }
+
+    /// Reads and parses `/proc/self/stat` into a stack buffer (the line is a few hundred bytes).
+    static func readOwnStat() -> Stat? {
+        let fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer -> Stat? in
+            var filled = 0
+            while filled < buffer.count {
+                let count = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                if count < 0, errno == EINTR { continue }
+                guard count >= 0 else { return nil }
+                if count == 0 { break }
+                filled += count
+            }
+            return Self.parseStat(UnsafeBufferPointer(rebasing: buffer[..<filled]))
+        }
     }
 
     /// Parses the `btime` line (boot time, seconds since the epoch) of `/proc/stat`.

@@ -30,7 +30,14 @@ public final class PoolMetrics: PostgresPoolObserver {
     private let maximum: Gauge
     private let acquireWait: HistogramSeries
     private let errors: [PostgresPoolEvent: Counter]
-    private let source = Mutex<(@Sendable () -> PostgresPoolStatistics)?>(nil)
+    /// The statistics closure, boxed: a closure stored directly as a `Mutex`'s value gains two reabstraction
+    /// thunks on every `withLock` that reads it (Swift 6.3: the `inout` value is converted and written back), so
+    /// each scrape would lengthen a chain of thunks (memory, time per scrape, and finally the stack).
+    private let source = Mutex<StatisticsSource?>(nil)
+
+    private struct StatisticsSource: Sendable {
+        let statistics: @Sendable () -> PostgresPoolStatistics
+    }
 
     /// Defines the metrics in `registry` and refreshes the connection gauges before every scrape.
     ///
@@ -62,18 +69,18 @@ public final class PoolMetrics: PostgresPoolObserver {
             )
         }
         self.errors = errors
-        self.source.withLock { $0 = statistics }
+        self.source.withLock { $0 = statistics.map(StatisticsSource.init) }
         registry.addPreScrapeHook { [self] in self.refresh() }
     }
 
     /// Sets (or replaces) the closure that reports the pool's statistics.
     public func setStatisticsSource(_ statistics: @escaping @Sendable () -> PostgresPoolStatistics) {
-        self.source.withLock { $0 = statistics }
+        self.source.withLock { $0 = StatisticsSource(statistics: statistics) }
     }
 
     /// Copies the current statistics into the gauges (called before every scrape).
     public func refresh() {
-        guard let statistics = self.source.withLock({ $0 })?() else { return }
+        guard let statistics = self.source.withLock({ $0 })?.statistics() else { return }
         self.idle.set(to: Double(statistics.idle))
         self.inUse.set(to: Double(statistics.inUse))
         self.waiting.set(to: Double(statistics.waiting))

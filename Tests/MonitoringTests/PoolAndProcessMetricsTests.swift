@@ -45,6 +45,25 @@ struct PoolAndProcessMetricsTests {
         #expect(exposition.value("slotworker_db_pool_connections", ["state": "waiting"]) == 7)
     }
 
+    /// Reading a closure stored directly as a `Mutex` value wrapped it in two more thunks on every scrape (see
+    /// `PoolMetrics.source`): after n scrapes a refresh called through 2n nested frames. On a thread with a 256 KiB
+    /// stack, 20,000 refreshes would need megabytes of stack and crash; bounded depth needs a few hundred bytes.
+    @Test("refreshing the pool gauges does not grow with the number of scrapes (no thunk chain)")
+    func refreshDepthStaysBounded() {
+        let registry = makeRegistry()
+        let metrics = PoolMetrics(registry: registry)
+        metrics.setStatisticsSource { PostgresPoolStatistics(idle: 1, inUse: 2, waiting: 0, maxConnections: 3) }
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            for _ in 0..<20_000 { metrics.refresh() }
+            finished.signal()
+        }
+        thread.stackSize = 256 * 1024
+        thread.start()
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        #expect((try? registry.parsed().value("slotworker_db_pool_connections", ["state": "in_use"])) == 2)
+    }
+
     @Test("process metrics are present with plausible values")
     func processMetrics() throws {
         let registry = makeRegistry()
@@ -85,6 +104,11 @@ struct PoolAndProcessMetricsTests {
                     userTicks: 14, systemTicks: 15, startTicks: 22, virtualBytes: 23, residentPages: 24)
         )
         #expect(ProcessMetrics.parseStat("garbage") == nil)
+        #expect(ProcessMetrics.parseStat("1 (x) S 1 2 3\n") == nil)
+        let notNumber = (3...52).map { $0 == 23 ? "12x" : "\($0)" }.joined(separator: " ")
+        #expect(ProcessMetrics.parseStat("1 (x) " + notNumber) == nil)
+        let own = try #require(ProcessMetrics.readOwnStat())
+        #expect(own.residentPages > 0 && own.virtualBytes > own.residentPages && own.startTicks > 0)
         #expect(ProcessMetrics.parseBootTime("cpu  1 2 3\nbtime 1700000000\nprocesses 5\n") == 1_700_000_000)
     }
 }
