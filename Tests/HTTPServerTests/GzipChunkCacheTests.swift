@@ -16,7 +16,7 @@ struct GzipChunkCacheTests {
         let cache = GzipChunkCache()
         let bodies: [[UInt8]] = [
             [], Array("one line\n".utf8), Array("no final newline".utf8),
-            Self.exposition(lines: GzipChunkCache.linesPerChunk), Self.exposition(lines: 1_000),
+            Self.exposition(lines: 100), Self.exposition(lines: 1_000),
             Array((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }),
         ]
         for body in bodies {
@@ -52,6 +52,26 @@ struct GzipChunkCacheTests {
         let suffix = zip(first.dropLast(8).reversed(), changed.dropLast(8).reversed()).prefix { $0 == $1 }.count
         #expect(prefix > first.count / 3)
         #expect(suffix > first.count / 3)
+    }
+
+    @Test("chunks end at the first line end after bytesPerChunk; a value growing a digit moves no later cut")
+    func cuts() {
+        let body = Self.exposition(lines: 1_000)
+        let ranges = GzipChunkCache.chunkRanges(body)
+        #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == body.count)
+        for (range, next) in zip(ranges, ranges.dropFirst()) {
+            #expect(range.upperBound == next.lowerBound)
+            #expect(range.count >= GzipChunkCache.bytesPerChunk && body[range.upperBound - 1] == UInt8(ascii: "\n"))
+            // The first line end at or after bytesPerChunk bytes: none between there and the cut.
+            #expect(!body[(range.lowerBound + GzipChunkCache.bytesPerChunk - 1)..<(range.upperBound - 1)].contains(10))
+        }
+        // Line 3 grows from 1 digit to 7: the first cut moves by 6 bytes, every later chunk holds the same bytes.
+        let grown = Self.exposition(lines: 1_000) { $0 == 3 ? 1_000_000 : $0 }
+        let grownRanges = GzipChunkCache.chunkRanges(grown)
+        #expect(grownRanges.count == ranges.count)
+        for (old, new) in zip(ranges, grownRanges).dropFirst() {
+            #expect(body[old] == grown[new])
+        }
     }
 
     @Test("the output stays close to one-piece gzip for Prometheus text")
