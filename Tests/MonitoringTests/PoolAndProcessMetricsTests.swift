@@ -107,8 +107,13 @@ struct PoolAndProcessMetricsTests {
         #expect(ProcessMetrics.parseStat("1 (x) S 1 2 3\n") == nil)
         let notNumber = (3...52).map { $0 == 23 ? "12x" : "\($0)" }.joined(separator: " ")
         #expect(ProcessMetrics.parseStat("1 (x) " + notNumber) == nil)
-        let own = try #require(ProcessMetrics.readOwnStat())
-        #expect(own.residentPages > 0 && own.virtualBytes > own.residentPages && own.startTicks > 0)
+        let file = open("/proc/self/stat", O_RDONLY)
+        defer { close(file) }
+        for _ in 0..<2 {  // read again from the start, as every scrape does
+            let own = try #require(ProcessMetrics.readStat(file))
+            #expect(own.residentPages > 0 && own.virtualBytes > own.residentPages && own.startTicks > 0)
+        }
+        #expect(ProcessMetrics.readStat(-1) == nil)
         #expect(ProcessMetrics.parseBootTime("cpu  1 2 3\nbtime 1700000000\nprocesses 5\n") == 1_700_000_000)
     }
 }
