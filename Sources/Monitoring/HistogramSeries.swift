@@ -3,7 +3,8 @@ import Synchronization
 /// One histogram series (one label set of a family), rendered by ``MetricsRegistry`` itself.
 ///
 /// Each line's text up to its value (`name_bucket{labels,le="0.001"} `, `name_sum{labels} `, …) is rendered once,
-/// when the series is created, so a scrape only writes numbers. (swift-prometheus's histogram formats every bucket
+/// when the series is created, so a scrape only writes numbers, and a series that recorded nothing since the last
+/// scrape copies that scrape's bytes. (swift-prometheus's histogram formats every bucket
 /// bound anew on every scrape, which was most of the time of a 2,000-series render.)
 ///
 /// Contracts:
@@ -16,6 +17,11 @@ public final class HistogramSeries: Sendable {
         /// Per bucket, not cumulative; the last entry counts values above every bound.
         var counts: [Int]
         var sum: Double = 0
+        /// The series' lines as last rendered (their buffer is reused), current while nothing was recorded since:
+        /// frequent scrapes of a mostly idle series copy bytes instead of formatting them again. Recording only
+        /// clears the flag, so it never frees memory under the lock.
+        var rendered: [UInt8] = []
+        var renderedIsCurrent = false
     }
 
     private let bounds: [Double]
@@ -54,6 +60,7 @@ public final class HistogramSeries: Sendable {
         state.withLock { state in
             state.counts[index] += 1
             state.sum += value
+            state.renderedIsCurrent = false
         }
     }
 
@@ -63,22 +70,30 @@ public final class HistogramSeries: Sendable {
     }
 
     /// Appends the series' lines (buckets, sum, count) in text format 0.0.4. Holds the lock while writing, so the
-    /// lines are one consistent snapshot.
+    /// lines are one consistent snapshot; a series with no observation since its last render appends those bytes.
     func emit(into buffer: inout [UInt8]) {
         state.withLock { state in
-            var cumulative = 0
-            for (index, prefix) in bucketPrefixes.enumerated() {
-                cumulative += state.counts[index]
-                buffer.append(contentsOf: prefix)
-                buffer.appendDecimal(cumulative)
-                buffer.append(UInt8(ascii: "\n"))
+            if !state.renderedIsCurrent {
+                var lines = state.rendered
+                state.rendered = []  // keeps `lines` uniquely referenced: appending to it never copies
+                lines.removeAll(keepingCapacity: true)
+                var cumulative = 0
+                for (index, prefix) in bucketPrefixes.enumerated() {
+                    cumulative += state.counts[index]
+                    lines.append(contentsOf: prefix)
+                    lines.appendDecimal(cumulative)
+                    lines.append(UInt8(ascii: "\n"))
+                }
+                lines.append(contentsOf: sumPrefix)
+                lines.appendSampleValue(state.sum)
+                lines.append(UInt8(ascii: "\n"))
+                lines.append(contentsOf: countPrefix)
+                lines.appendDecimal(cumulative)
+                lines.append(UInt8(ascii: "\n"))
+                state.rendered = lines
+                state.renderedIsCurrent = true
             }
-            buffer.append(contentsOf: sumPrefix)
-            buffer.appendSampleValue(state.sum)
-            buffer.append(UInt8(ascii: "\n"))
-            buffer.append(contentsOf: countPrefix)
-            buffer.appendDecimal(cumulative)
-            buffer.append(UInt8(ascii: "\n"))
+            buffer.append(contentsOf: state.rendered)
         }
     }
 }

@@ -135,4 +135,26 @@ struct MetricsRegistryTests {
         let labels = parsed.first { ($0[2] as? String) == "demo_wait_seconds_count" }?[3] as? [String: String]
         #expect(labels == ["queue": awkward])
     }
+
+    @Test("a histogram series renders its new observations in the next scrape and the same bytes while idle")
+    func histogramRenderCache() throws {
+        let registry = makeRegistry()
+        let busy = registry.valueHistogram("demo_size", help: "Sizes.", labels: ["kind": "busy"], buckets: [1, 10])
+        let idle = registry.valueHistogram("demo_size", help: "Sizes.", labels: ["kind": "idle"], buckets: [1, 10])
+        idle.record(Double(5))
+        var previous = try registry.parsed()
+        for round in 1...3 {
+            busy.record(Double(round * 4))
+            let text = registry.renderString()
+            let exposition = try Exposition(text)
+            #expect(exposition.value("demo_size_count", ["kind": "busy"]) == Double(round))
+            #expect(exposition.value("demo_size_sum", ["kind": "busy"]) == Double(4 * round * (round + 1) / 2))
+            #expect(exposition.value("demo_size_bucket", ["kind": "busy", "le": "10.0"]) == Double(min(round, 2)))
+            for name in ["demo_size_count", "demo_size_sum"] {
+                #expect(exposition.value(name, ["kind": "idle"]) == previous.value(name, ["kind": "idle"]))
+            }
+            #expect(registry.renderString() == text)
+            previous = exposition
+        }
+    }
 }
