@@ -22,7 +22,7 @@ public enum JobTable: TableMapping {
     public static var operations: [String] {
         Repository<JobTable>.crudOperations + [
             "enqueue", "claim", "complete", "heartbeat", "promote", "rescue", "prune",
-            "enqueue_periodic", "sample", "status", "retry", "cancel", "release_orphans",
+            "enqueue_periodic", "sample", "status", "retry", "cancel", "release_orphans", "probe_floor",
         ]
     }
 

@@ -34,7 +34,7 @@ extension Repository where Mapping == JobTable {
     /// The smallest `(priority, run_at)` (epoch seconds) of the ready jobs of `queue` and the floor's kinds below
     /// `floor`, nil when there is none: the claim floor's probe (see `ClaimFloorTracker`). Reads only; locks nothing.
     func probeBelowFloor(queue: String, floor: ClaimFloor) async -> Result<ClaimFloor.Key?, RepositoryError> {
-        await run("probe the claim floor") { connection in
+        await run("probe_floor") { connection in
             let rows = try await connection.query(
                 JobSQL.probeBelowFloor, [queue, floor.kinds, floor.priority, floor.runAt], prepared: true,
                 operation: "jobs.probe_floor")

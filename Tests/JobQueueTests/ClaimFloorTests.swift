@@ -276,7 +276,8 @@ struct ClaimFloorProbeTests {
     @Test(
         "the probe reads the smallest ready key below the floor, of the floor's kinds and the queue, and nothing else")
     func statement() async throws {
-        let database = try await makeDatabase()
+        let operations = OperationNames()
+        let database = Database(pool: try await makeDatabase().pool, observer: operations, logger: testLogger)
         _ = try await database.pool.query(
             """
             INSERT INTO jobs (kind, queue, state, priority, run_at) VALUES
@@ -303,5 +304,19 @@ struct ClaimFloorProbeTests {
             await $0.claim(queue: "default", limit: 1, workerID: "w", lease: .seconds(30), kinds: ["noop"])
         }.get()
         #expect(claimed.map(\.runAt.timeIntervalSince1970) == [1000])
+        // Reported under an operation the repository declares, so its series exist from the start.
+        #expect(operations.names.contains("probe_floor"))
+        #expect(operations.names.allSatisfy(JobTable.operations.contains))
     }
+}
+
+/// Records the operation names a repository reports.
+final class OperationNames: RepositoryObserver {
+    private let recorded = Mutex<Set<String>>([])
+    var names: Set<String> { recorded.withLock { $0 } }
+    func prepare(repository: String, operations: [String]) {}
+    func recordOperation(repository: String, operation: String, duration: Duration, error: RepositoryErrorClass?) {
+        recorded.withLock { _ = $0.insert(operation) }
+    }
+    func recordTransaction(outcome: TransactionOutcome, duration: Duration) {}
 }
