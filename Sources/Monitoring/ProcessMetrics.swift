@@ -65,7 +65,7 @@ public final class ProcessMetrics: Sendable {
         self.ticksPerSecond = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         self.pageSize = Double(max(sysconf(Int32(_SC_PAGESIZE)), 1))
 
-        if let stat = Self.readProcFile("/proc/self/stat").flatMap(Self.parseStat),
+        if let stat = Self.readStat(self.statFile),
             let bootTime = Self.readProcFile("/proc/stat").flatMap(Self.parseBootTime)
         {
             self.startTime.set(to: Double(bootTime) + Double(stat.startTicks) / self.ticksPerSecond)
@@ -95,13 +95,8 @@ public final class ProcessMetrics: Sendable {
         }
     }
 
-    /// Parses `/proc/<pid>/stat`. The fields are read after the last `)`, because the command name in field 2 may
-    /// contain spaces and parentheses.
-    static func parseStat(_ text: String) -> Stat? {
-        Array(text.utf8).withUnsafeBufferPointer(Self.parseStat)
-    }
-
-    /// ``parseStat(_:)-(String)`` on the file's bytes: the per-scrape path, which allocates nothing.
+    /// Parses `/proc/<pid>/stat` without allocating. The fields are read after the last `)`, because the command name
+    /// in field 2 may contain spaces and parentheses.
     static func parseStat(_ bytes: UnsafeBufferPointer<UInt8>) -> Stat? {
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // Field 3 (state) is the first one after the `)`; the wanted ones are numbers (14, 15, 22, 23, 24), -1

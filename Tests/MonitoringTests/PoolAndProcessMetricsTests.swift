@@ -97,16 +97,16 @@ struct PoolAndProcessMetricsTests {
     @Test("/proc files are parsed: stat after the last parenthesis, btime")
     func parsers() throws {
         let fields = (3...52).map { "\($0)" }.joined(separator: " ")
-        let stat = try #require(ProcessMetrics.parseStat("4242 (weird) name (x)) " + fields + "\n"))
+        let stat = try #require(parseStat("4242 (weird) name (x)) " + fields + "\n"))
         #expect(
             stat
                 == ProcessMetrics.Stat(
                     userTicks: 14, systemTicks: 15, startTicks: 22, virtualBytes: 23, residentPages: 24)
         )
-        #expect(ProcessMetrics.parseStat("garbage") == nil)
-        #expect(ProcessMetrics.parseStat("1 (x) S 1 2 3\n") == nil)
+        #expect(parseStat("garbage") == nil)
+        #expect(parseStat("1 (x) S 1 2 3\n") == nil)
         let notNumber = (3...52).map { $0 == 23 ? "12x" : "\($0)" }.joined(separator: " ")
-        #expect(ProcessMetrics.parseStat("1 (x) " + notNumber) == nil)
+        #expect(parseStat("1 (x) " + notNumber) == nil)
         let file = open("/proc/self/stat", O_RDONLY)
         defer { close(file) }
         for _ in 0..<2 {  // read again from the start, as every scrape does
@@ -116,4 +116,9 @@ struct PoolAndProcessMetricsTests {
         #expect(ProcessMetrics.readStat(-1) == nil)
         #expect(ProcessMetrics.parseBootTime("cpu  1 2 3\nbtime 1700000000\nprocesses 5\n") == 1_700_000_000)
     }
+}
+
+/// ``ProcessMetrics/parseStat(_:)`` on a string.
+private func parseStat(_ text: String) -> ProcessMetrics.Stat? {
+    Array(text.utf8).withUnsafeBufferPointer(ProcessMetrics.parseStat)
 }
