@@ -11,8 +11,10 @@ extension WorkerProcessTests {
         /// logs the refusal once (not per attempt), `/readyz` reports it, and nothing crashes; once slots free up,
         /// work resumes and every job succeeds.
         @Test func theWorkerRidesOutMaxConnections() async throws {
+            // Above what the worker can hold at once (pool 10, runner 4, console 2, LISTEN 2), so the hog below
+            // always gets a first connection to terminate the worker's from; it then takes every slot.
             try await PrivatePostgres.with(configuration: [
-                "max_connections = 12", "superuser_reserved_connections = 0",
+                "max_connections = 20", "superuser_reserved_connections = 0",
             ]) { server in
                 let url = server.url()
                 let migrate = try await WorkerProcess.run(["migrate", "--database-url", url])
