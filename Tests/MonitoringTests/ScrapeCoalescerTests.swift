@@ -13,7 +13,7 @@ struct ScrapeCoalescerTests {
         let started = Atomic<Int>(0)
         let stale = Atomic<Int>(0)
         let scrapes = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+        onThreads(8) {
             for _ in 0..<50 {
                 let before = started.load(ordering: .sequentiallyConsistent)
                 let body = coalescer.fresh(compressor: nil) { _ in
@@ -43,7 +43,7 @@ struct ScrapeCoalescerTests {
             Thread.sleep(forTimeInterval: 0.001)
             return bytes.reversed()
         }
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+        onThreads(8) {
             for _ in 0..<50 {
                 let exposition = coalescer.fresh(compressor: reverse) { _ in
                     let number = renders.add(1, ordering: .relaxed).newValue
@@ -56,4 +56,23 @@ struct ScrapeCoalescerTests {
         #expect(compressions.load(ordering: .relaxed) == renders.load(ordering: .relaxed))
         #expect(renders.load(ordering: .relaxed) < 400)
     }
+}
+
+/// Runs `body` on `count` threads of its own that start together, and returns when all have finished.
+///
+/// Not `DispatchQueue.concurrentPerform`: on a busy machine it may run every iteration on the calling thread, and
+/// then no two scrapes ever overlap (a CI run got 400 renders for 400 scrapes that way).
+private func onThreads(_ count: Int, _ body: @escaping @Sendable () -> Void) {
+    let start = DispatchSemaphore(value: 0)
+    let done = DispatchGroup()
+    for _ in 0..<count {
+        done.enter()
+        Thread {
+            start.wait()
+            body()
+            done.leave()
+        }.start()
+    }
+    for _ in 0..<count { start.signal() }
+    done.wait()
 }
