@@ -16,11 +16,12 @@ import Foundation
 /// only absorbs the rounding of epoch seconds; rows of that same `run_at` stay above the floor). Rows below it were
 /// then locked by other claims, of kinds this runner does not take, or not committed yet. Rows can appear below the
 /// floor later; the floor is then lowered to where they start, never dropped:
-/// - an enqueue committed after the claim's snapshot whose rows sort below the floor: its notification carries the
-///   smallest `priority` and `run_at` it made ready (``bound(of:)``), and the floor is lowered to that key; a
+/// - an enqueue committed after the claim's snapshot whose rows sort below the floor, or a promotion of due
+///   scheduled rows: its notification carries the smallest `priority` and `run_at` it made ready (``bound(of:)``),
+///   and the floor is lowered to that key (the runner's own promotion reports it in its result too); a
 ///   notification heard while the claim that sets the floor was in flight counts against that floor too
 ///   (``ClaimFloorTracker``);
-/// - rows made ready at a key nothing reports (promoted, retried, released, rescued: notifications that say
+/// - rows made ready at a key nothing reports (retried, released, rescued: notifications that say
 ///   `requeued`; a (re)connected listener; a failed claim): a **probe** finds the smallest ready key below the
 ///   floor, on a connection of its own and concurrently with the claims (``ClaimFloorTracker``), and the floor is
 ///   lowered to it. The probe also runs every ``ClaimFloorTracker/probeInterval(after:)`` for what no notification

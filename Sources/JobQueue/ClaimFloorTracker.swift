@@ -85,7 +85,7 @@ struct ClaimFloorTracker: Sendable {
 
     // MARK: - What is heard
 
-    /// Rows may be ready below the floor at a key nobody reported (promoted, released, a reconnected listener): a
+    /// Rows may be ready below the floor at a key nobody reported (released, rescued, a reconnected listener): a
     /// probe runs as soon as none is in flight.
     mutating func requestProbe() {
         notified(JobNotification(requeued: true))

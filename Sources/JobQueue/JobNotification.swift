@@ -18,13 +18,15 @@ package struct JobNotification: Sendable, Equatable, Codable {
     package var scheduled: Int?
     /// A job that was cancelled while it may be running.
     package var cancel: Int64?
-    /// Some jobs became ready with a `run_at` in the past (promoted, retried, released, rescued, or enqueued for a
-    /// past time): they may sort before where runners' claims start (see `ClaimFloor`).
+    /// Some jobs became ready with a `run_at` in the past at a key this notification does not carry (retried,
+    /// released, rescued, or enqueued for a past time): they may sort before where runners' claims start (see
+    /// `ClaimFloor`).
     package var requeued: Bool?
-    /// The most urgent (lowest) priority among newly enqueued ready jobs.
+    /// The most urgent (lowest) priority among the jobs made ready (enqueued or promoted).
     package var priority: Int?
-    /// The earliest `run_at` (epoch seconds) among newly enqueued ready jobs: an enqueue that commits after a
-    /// runner's claim may sort below the floor that claim set (see `ClaimFloor`). JSON key `run_at`.
+    /// The earliest `run_at` (epoch seconds) among the jobs made ready (enqueued or promoted): an enqueue that
+    /// commits after a runner's claim, or a promotion, may sort below the floor that claim set (see `ClaimFloor`).
+    /// JSON key `run_at`.
     package var runAt: Double?
 
     enum CodingKeys: String, CodingKey {

@@ -245,16 +245,19 @@ final class JobRunnerCore: Sendable {
                 return true
             }
             if promote {
-                switch await bookkeeping.withJobs({ await $0.promoteDue(limit: configuration.promotionBatchSize) }) {
+                switch await bookkeeping.withJobs({
+                    await $0.promoteDue(limit: configuration.promotionBatchSize, queue: configuration.queue)
+                }) {
                 case .success(let result):
                     let now = ContinuousClock.now
                     if result.promoted > 0 { foundWork = true }
                     let wakeProbe = state.withLock { state -> Bool in
                         if let next = result.nextDue { state.nextDue = min(state.nextDue ?? now + next, now + next) }
                         if result.promoted >= configuration.promotionBatchSize { state.promoteRequested = true }
-                        guard result.promoted > 0 else { return false }
+                        guard let earliest = result.earliest else { return false }
                         state.claimRequested = true
-                        return state.changeFloors { $0.requestProbe() }  // promoted rows sort by their (past) run_at
+                        // Promoted rows sort by their (past) run_at: the floor comes down to where they start.
+                        return state.changeFloors { $0.ready(at: earliest) }
                     }
                     if wakeProbe { probeWakeup.signal() }
                     reportProgress()

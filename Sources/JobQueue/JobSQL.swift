@@ -251,7 +251,12 @@ package enum JobSQL {
 
     /// Makes due scheduled jobs available (one NOTIFY per queue) and reports when the next one is due.
     ///
-    /// Binds: limit, channel.
+    /// Each notification carries the smallest `priority` and `run_at` it made ready, taken apart (as an enqueue's
+    /// does), so runners lower their claim floors to where the promoted rows start without a probe (see
+    /// `ClaimFloor`); the same key for queue `$3` comes back in the result row (`floor_priority`, `floor_run_at`;
+    /// NULL when none of that queue was promoted).
+    ///
+    /// Binds: limit, channel, queue.
     static let promote = """
         WITH due AS (
             SELECT id FROM jobs
@@ -261,17 +266,21 @@ package enum JobSQL {
             FOR UPDATE SKIP LOCKED
         ),
         promoted AS (
-            UPDATE jobs SET state = 'available' WHERE jobs.id = ANY (ARRAY(SELECT id FROM due)) RETURNING jobs.queue
+            UPDATE jobs SET state = 'available' WHERE jobs.id = ANY (ARRAY(SELECT id FROM due))
+            RETURNING jobs.queue, jobs.priority, jobs.run_at
         ),
         notified AS (
             SELECT pg_notify($2, json_build_object(
-                'queue', queue, 'available', count(*), 'scheduled', 0, 'requeued', true)::text)
+                'queue', queue, 'available', count(*), 'scheduled', 0,
+                'priority', min(priority), 'run_at', extract(epoch FROM min(run_at)))::text)
             FROM promoted
             GROUP BY queue
         )
         SELECT
             (SELECT count(*) FROM promoted) AS promoted,
             (SELECT count(*) FROM notified) AS notifications,
+            (SELECT min(priority) FROM promoted WHERE queue = $3)::int8 AS floor_priority,
+            (SELECT extract(epoch FROM min(run_at)) FROM promoted WHERE queue = $3)::float8 AS floor_run_at,
             (SELECT extract(epoch FROM min(run_at) - clock_timestamp()) FROM jobs
                 WHERE state = 'scheduled' AND run_at > now())::float8 AS next_due_seconds
         """

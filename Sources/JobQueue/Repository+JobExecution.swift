@@ -162,20 +162,26 @@ extension Repository where Mapping == JobTable {
         }
     }
 
-    /// Makes up to `limit` due scheduled jobs available (one NOTIFY per queue) and reports when the next scheduled
-    /// job is due.
-    public func promoteDue(limit: Int = 1000) async -> Result<PromotionResult, RepositoryError> {
+    /// Makes up to `limit` due scheduled jobs available (one NOTIFY per queue, carrying where its rows start in the
+    /// claim order) and reports when the next scheduled job is due, and where the jobs it made ready in `queue`
+    /// start (``PromotionResult/earliest``).
+    public func promoteDue(limit: Int = 1000, queue: String? = nil) async -> Result<PromotionResult, RepositoryError> {
         await run("promote") { connection in
             let rows = try await connection.query(
                 JobSQL.promote,
-                [limit, JobNotification.channel],
+                [limit, JobNotification.channel, queue],
                 prepared: true,
                 operation: "jobs.promote"
             )
             let next: Double? = try rows[0].decode("next_due_seconds")
+            let priority: Int64? = try rows[0].decode("floor_priority")
+            let runAt: Double? = try rows[0].decode("floor_run_at")
             return PromotionResult(
                 promoted: try rows[0].decode("promoted"),
-                nextDue: next.map { .seconds(max(0, $0)) }
+                nextDue: next.map { .seconds(max(0, $0)) },
+                earliest: priority.flatMap { priority in
+                    runAt.map { ClaimFloor.Key(priority: Int(priority), runAt: $0) }
+                }
             )
         }
     }
