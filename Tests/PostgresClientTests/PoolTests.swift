@@ -106,11 +106,15 @@ struct BlockingTests {
         let pool = try await TestDatabase.pool(migrated: false, maxConnections: 6)
         let ticks = Counter()
         let queries = Counter()
+        let sleeperReturned = Atomic<Bool>(false)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Sleepers on as many connections as there are cooperative threads, plus one.
             for _ in 0..<3 {
-                group.addTask { _ = try await pool.query("SELECT pg_sleep(2)") }
+                group.addTask {
+                    _ = try await pool.query("SELECT pg_sleep(2)")
+                    sleeperReturned.store(true, ordering: .sequentiallyConsistent)
+                }
             }
             group.addTask {
                 while ContinuousClock.now - start < .milliseconds(1500) {
@@ -122,16 +126,18 @@ struct BlockingTests {
                 try await Task.sleep(for: .milliseconds(100))
                 while ContinuousClock.now - start < .milliseconds(1500) {
                     _ = try await pool.query("SELECT 1")
-                    queries.increment()
+                    // Only queries that finished while every sleeper still slept count.
+                    if !sleeperReturned.load(ordering: .sequentiallyConsistent) { queries.increment() }
                 }
             }
             try await group.waitForAll()
         }
-        // Blocked cooperative threads would give none of either during the 1.5 s (the sleepers outnumber them and
-        // sleep 2 s); unblocked, an idle machine gives ~150 ticks and thousands of queries. The bounds leave room
-        // for a loaded machine and for the rest of the suite, which shares the cooperative pool with this test.
+        // Blocked cooperative threads would give none of either while the sleepers sleep (they outnumber the
+        // threads; a sleeper's thread is freed only after it returned, and it marks that first); unblocked, an idle
+        // machine gives ~150 ticks and thousands of queries. The bounds leave room for a loaded machine and for the
+        // rest of the suite, which shares the cooperative pool with this test (a CI run saw one query in 1.4 s).
         #expect(ticks.value > 2)
-        #expect(queries.value > 2)
+        #expect(queries.value >= 1)
     }
 }
 
