@@ -106,14 +106,14 @@ struct BlockingTests {
         let pool = try await TestDatabase.pool(migrated: false, maxConnections: 6)
         let ticks = Counter()
         let queries = Counter()
-        let sleeperReturned = Atomic<Bool>(false)
+        let sleepersReturned = Counter()
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             // Sleepers on as many connections as there are cooperative threads, plus one.
             for _ in 0..<3 {
                 group.addTask {
                     _ = try await pool.query("SELECT pg_sleep(2)")
-                    sleeperReturned.store(true, ordering: .sequentiallyConsistent)
+                    sleepersReturned.increment()
                 }
             }
             group.addTask {
@@ -127,7 +127,7 @@ struct BlockingTests {
                 while ContinuousClock.now - start < .milliseconds(1500) {
                     _ = try await pool.query("SELECT 1")
                     // Only queries that finished while every sleeper still slept count.
-                    if !sleeperReturned.load(ordering: .sequentiallyConsistent) { queries.increment() }
+                    if sleepersReturned.value == 0 { queries.increment() }
                 }
             }
             try await group.waitForAll()
