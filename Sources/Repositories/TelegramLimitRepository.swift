@@ -5,10 +5,11 @@ import PostgresClient
 /// The Bot API's limits, shared by every worker through the database (`telegram_send_limits`,
 /// `telegram_chat_limits`). Each call is one short autocommit statement; no lock outlives it.
 public struct TelegramLimitRepository: Sendable {
-    /// The outcome of ``reserve(limit:chatID:spacing:chatGap:)``.
+    /// The outcome of ``reserve(limit:chatID:spacing:chatGap:maxWait:abandoning:)``.
     public enum Reservation: Sendable, Equatable {
-        /// Send after waiting this long (zero: now); the instant is reserved for this message.
-        case send(after: Duration)
+        /// Send after waiting this long (zero: now); the instant (`slot`, epoch ms by the database clock) is
+        /// reserved for this message. Pass `slot` as `abandoning` to give it up for a new one.
+        case send(after: Duration, slot: Double)
         /// Nothing was reserved — the chat had a message less than the gap ago (or one is reserved), or the next
         /// free instant is more than `maxWait` away: try again after this long.
         case later(retryAfter: Duration)
@@ -22,19 +23,27 @@ public struct TelegramLimitRepository: Sendable {
 
     /// Reserves the next send instant of `limit` for a message to `chatID`: `spacing` after the previous
     /// reservation of any worker (times the current slowdown), and at least `chatGap` after the chat's previous one,
-    /// unless that instant is more than `maxWait` away.
-    public func reserve(limit: String, chatID: Int64, spacing: Duration, chatGap: Duration, maxWait: Duration) async
-        -> Result<Reservation, RepositoryError>
-    {
+    /// unless that instant is more than `maxWait` away. With `abandoning` (the `slot` of this message's previous
+    /// reservation, which it gives up: its sender woke too late for it), that reservation no longer holds the chat's
+    /// gap.
+    public func reserve(
+        limit: String, chatID: Int64, spacing: Duration, chatGap: Duration, maxWait: Duration,
+        abandoning: Double? = nil
+    ) async -> Result<Reservation, RepositoryError> {
         await context.run(repository: Self.repositoryName, operation: "reserve") { connection in
             let rows = try await connection.query(
-                "SELECT wait_ms, retry_ms FROM telegram_reserve_send($1, $2, $3, $4, $5)",
-                [limit, chatID, spacing.doubleMilliseconds, chatGap.doubleMilliseconds, maxWait.doubleMilliseconds],
+                "SELECT wait_ms, retry_ms, slot_ms FROM telegram_reserve_send($1, $2, $3, $4, $5, $6)",
+                [
+                    limit, chatID, spacing.doubleMilliseconds, chatGap.doubleMilliseconds, maxWait.doubleMilliseconds,
+                    abandoning,
+                ],
                 prepared: true,
                 operation: "reserve"
             )
-            if let wait = try rows.first?.decode("wait_ms", as: Double?.self) {
-                return .send(after: .milliseconds(Int64(max(0, wait).rounded(.up))))
+            if let wait = try rows.first?.decode("wait_ms", as: Double?.self),
+                let slot = try rows.first?.decode("slot_ms", as: Double?.self)
+            {
+                return .send(after: .milliseconds(Int64(max(0, wait).rounded(.up))), slot: slot)
             }
             let retry = try rows.first?.decode("retry_ms", as: Double?.self) ?? 1000
             return .later(retryAfter: .milliseconds(Int64(max(1, retry).rounded(.up))))

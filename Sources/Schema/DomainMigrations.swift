@@ -20,6 +20,7 @@ public enum DomainMigrations {
         DomainMigrations.reminderDispatch,
         DomainMigrations.reminderHistory,
         DomainMigrations.reminderReplanning,
+        DomainMigrations.reminderReservations,
     ]
 
     /// Recruiters, cities (with IANA time zones validated against PostgreSQL's tz database) and which recruiter

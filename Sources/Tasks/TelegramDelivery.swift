@@ -22,25 +22,28 @@ struct TelegramDelivery: Sendable {
     let sender: any MessageSender
     let settings: ReminderSettings
 
-    /// A wake-up later than this after the reserved instant gives the instant up and reserves again: a late
-    /// message sent next to punctual ones would crowd a one-second window (the limiter spaces reservations, not
-    /// arrivals).
-    static let lateWakeUp: Duration = .milliseconds(50)
+    /// A wake-up later than this after the reserved instant gives the instant up and reserves again (in place of the
+    /// one given up): a message sent later than that next to punctual ones could crowd a one-second window past the
+    /// cap (the limiter spaces reservations, not arrivals). The limiter's headroom (``ReminderSettings/headroom``,
+    /// 1.25) keeps a window of reservations at 80% of the cap, so arrivals up to 250 ms late still fit under it.
+    static let lateWakeUp: Duration = .milliseconds(200)
 
     /// Reserves this message's instant and sleeps until it, or says when to come back.
     func waitForTurn(chatID: Int64) async throws -> Turn {
+        var abandoned: Double?
         for _ in 0..<5 {
             let reservation = try await database.withSession { context in
                 try await TelegramLimitRepository(context: context).reserve(
                     limit: Self.limitName, chatID: chatID, spacing: settings.spacing,
-                    chatGap: settings.effectiveChatGap, maxWait: Self.maxWait
+                    chatGap: settings.effectiveChatGap, maxWait: Self.maxWait, abandoning: abandoned
                 ).get()
             }
             switch reservation {
-            case .send(let wait):
+            case .send(let wait, let slot):
                 let instant = ContinuousClock.now + wait
                 if wait > .zero { try await Task.sleep(until: instant, clock: .continuous) }
                 if ContinuousClock.now <= instant + Self.lateWakeUp { return .now }
+                abandoned = slot
             case .later(let retryAfter):
                 return .later(retryAfter)
             }
