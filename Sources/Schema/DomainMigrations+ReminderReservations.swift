@@ -19,7 +19,8 @@ extension DomainMigrations {
             ) RETURNS TABLE (wait_ms double precision, retry_ms double precision, slot_ms double precision)
             LANGUAGE plpgsql AS $$
             DECLARE
-                t double precision;
+                w double precision;
+                r double precision;
             BEGIN
                 IF p_abandoned_ms IS NOT NULL THEN
                     -- Serialize with every other reservation first, as the five-argument version does.
@@ -28,9 +29,16 @@ extension DomainMigrations {
                     WHERE chat_id = p_chat
                         AND abs(extract(epoch FROM next_at) * 1000 - (p_abandoned_ms + p_chat_gap_ms)) < 1;
                 END IF;
-                t := extract(epoch FROM clock_timestamp()) * 1000;
-                RETURN QUERY SELECT r.wait_ms, r.retry_ms, t + r.wait_ms
-                    FROM telegram_reserve_send(p_limit, p_chat, p_spacing_ms, p_chat_gap_ms, p_max_wait_ms) AS r;
+                SELECT x.wait_ms, x.retry_ms INTO w, r
+                FROM telegram_reserve_send(p_limit, p_chat, p_spacing_ms, p_chat_gap_ms, p_max_wait_ms) AS x;
+                IF w IS NULL THEN
+                    RETURN QUERY SELECT NULL::double precision, r, NULL::double precision;
+                    RETURN;
+                END IF;
+                -- The instant reserved, exactly: the chat's row holds it plus the gap.
+                RETURN QUERY SELECT w, NULL::double precision,
+                    extract(epoch FROM c.next_at)::double precision * 1000 - p_chat_gap_ms
+                    FROM telegram_chat_limits c WHERE c.chat_id = p_chat;
             END
             $$;
             """

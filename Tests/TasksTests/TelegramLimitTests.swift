@@ -13,7 +13,7 @@ struct TelegramLimitTests {
         func reserve(_ chat: Int64, abandoning: Double? = nil) async throws -> TelegramLimitRepository.Reservation {
             try await harness.database.withSession { context in
                 try await TelegramLimitRepository(context: context).reserve(
-                    limit: "sendMessage", chatID: chat, spacing: .milliseconds(10), chatGap: .seconds(2),
+                    limit: "sendMessage", chatID: chat, spacing: .milliseconds(10), chatGap: .seconds(10),
                     maxWait: .seconds(5), abandoning: abandoning
                 ).get()
             }
@@ -27,7 +27,7 @@ struct TelegramLimitTests {
             Issue.record("a second reservation within the chat's gap must wait")
             return
         }
-        #expect(retry > .seconds(1))
+        #expect(retry > .seconds(5))
         // A bogus instant given up frees nothing.
         guard case .later = try await reserve(7, abandoning: first - 500) else {
             Issue.record("only the reservation given up frees the gap")
