@@ -31,14 +31,15 @@ struct EventLoopTests {
     }
 
     /// A statement in flight holds no thread: while four connections sleep in the server, a task on the same event
-    /// loop runs 50 queries on a fifth, all finished long before the sleepers wake.
+    /// loop runs 50 queries on a fifth, all finished long before the sleepers wake (an idle machine takes ~30 ms for
+    /// them; the sleepers' 4 s leave room for a loaded one: a CI run took over 1.3 s).
     @Test func sleepingStatementsDoNotHoldTheLoop() async throws {
         let pool = try await TestDatabase.pool(migrated: false, maxConnections: 5)
         let loop = PostgresEventLoop()
         let finished = try await withThrowingTaskGroup(of: (String, ContinuousClock.Instant).self) { group in
             for _ in 0..<4 {
                 group.addTask(executorPreference: loop) {
-                    _ = try await pool.query("SELECT pg_sleep(1.5)")
+                    _ = try await pool.query("SELECT pg_sleep(4)")
                     return ("sleeper", .now)
                 }
             }
