@@ -43,8 +43,7 @@ public struct SlotWorkerApplication {
             )
         }
 
-        let processMetrics = ProcessMetrics(registry: metrics)
-        metrics.addPreScrapeHook { processMetrics.refresh() }
+        _ = ProcessMetrics(registry: metrics)  // refreshed by its own pre-scrape hook
         BuildInfo(version: SlotWorkerVersion.current, extraLabels: ["revision": SlotWorkerVersion.revision])
             .register(in: metrics)
         let poolMetrics = PoolMetrics(registry: metrics)

@@ -105,8 +105,7 @@ enum HTTPBench {
         configuration: PostgresConfiguration,
         logger: Logger
     ) throws -> (endpoints: MonitoringEndpoints, busy: @Sendable (UInt64) -> Void) {
-        let processMetrics = ProcessMetrics(registry: registry)
-        registry.addPreScrapeHook { processMetrics.refresh() }
+        _ = ProcessMetrics(registry: registry)  // refreshed by its own pre-scrape hook
         BuildInfo(version: SlotWorkerVersion.current).register(in: registry)
         let pool = PoolMetrics(registry: registry) {
             PostgresPoolStatistics(idle: 7, inUse: 3, waiting: 0, maxConnections: 10)

@@ -67,7 +67,7 @@ struct PoolAndProcessMetricsTests {
     @Test("process metrics are present with plausible values")
     func processMetrics() throws {
         let registry = makeRegistry()
-        _ = ProcessMetrics(registry: registry)
+        _ = ProcessMetrics(registry: registry, minimumInterval: .zero)
         // Burn a little CPU so the counter is above zero.
         var accumulator = 0.0
         for index in 0..<3_000_000 { accumulator += sin(Double(index)) }
@@ -92,6 +92,26 @@ struct PoolAndProcessMetricsTests {
         // The CPU counter never goes backwards between scrapes.
         let later = try #require(try registry.parsed().value("process_cpu_seconds_total"))
         #expect(later >= cpu)
+    }
+
+    @Test("scrapes within the minimum interval share one reading of /proc; the next one after it reads again")
+    func processMetricsAreReadAtMostOncePerInterval() throws {
+        let registry = makeRegistry()
+        let metrics = ProcessMetrics(registry: registry, minimumInterval: .seconds(3600))
+        let before = try #require(try registry.parsed().value("process_open_fds"))
+        var pipes: [[Int32]] = []
+        for _ in 0..<100 {
+            var ends: [Int32] = [0, 0]
+            #expect(pipe(&ends) == 0)
+            pipes.append(ends)
+        }
+        defer { for ends in pipes { close(ends[0]); close(ends[1]) } }
+        // Within the interval: the reading at init is reused, so the 200 new descriptors do not show yet (other
+        // tests of the process open and close some meanwhile: the bounds leave room for them).
+        #expect(try registry.parsed().value("process_open_fds") == before)
+        metrics.refresh(at: .now + .seconds(3601))
+        let after = try #require(try registry.parsed().value("process_open_fds"))
+        #expect(after >= before + 100, "open descriptors \(before) → \(after)")
     }
 
     @Test("/proc files are parsed: stat after the last parenthesis, btime")
