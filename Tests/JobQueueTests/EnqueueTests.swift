@@ -140,26 +140,7 @@ struct EnqueueTests {
     @Test("NOTIFY is sent once per statement and queue, and only on commit")
     func notifications() async throws {
         let database = try await makeDatabase()
-        let listener = try PostgresListener(
-            configuration: database.pool.configuration,
-            channels: [JobNotification.channel],
-            logger: testLogger
-        )
-        let received = Recorder<JobNotification>()
-        let listening = Recorder<Bool>()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let events = listener.events()
-            group.addTask {
-                for await event in events {
-                    if case .notification(_, let payload) = event, let notification = JobNotification(payload: payload)
-                    {
-                        received.append(notification)
-                    } else if event == .listening {
-                        listening.append(true)
-                    }
-                }
-            }
-            #expect(try await eventually(timeout: .seconds(10)) { listening.count >= 1 })
+        let (_, received) = try await withJobNotifications(database, expected: 2, settle: .milliseconds(200)) {
             try await database.withUnitOfWork { uow in
                 _ = try await uow.jobs.enqueue(NewJob(kind: "noop")).get()
             }
@@ -167,11 +148,8 @@ struct EnqueueTests {
                 (0..<50).map { NewJob(kind: "noop", queue: $0 < 40 ? "default" : "mail") }
                     + [NewJob(kind: "noop", schedule: .after(.seconds(30)))]
             ).get()
-            #expect(try await eventually(timeout: .seconds(3)) { received.count >= 2 })
-            try await Task.sleep(for: .milliseconds(200))
-            group.cancelAll()
         }
-        var notifications = received.all.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
+        var notifications = received.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
         // Each carries the earliest run_at it made ready (what a runner's claim floor is checked against).
         let earliest = try await database.pool.query(
             """

@@ -29,27 +29,8 @@ struct PromotionTests {
             SELECT queue, min(priority)::int8 AS priority, extract(epoch FROM min(run_at))::float8 AS run_at
             FROM jobs GROUP BY queue ORDER BY queue
             """)
-        let listener = try PostgresListener(
-            configuration: database.pool.configuration, channels: [JobNotification.channel], logger: testLogger)
-        let received = Recorder<JobNotification>()
-        let listening = Recorder<Bool>()
-        let result = try await withThrowingTaskGroup(of: Void.self) { group in
-            let events = listener.events()
-            group.addTask {
-                for await event in events {
-                    if case .notification(_, let payload) = event, let notification = JobNotification(payload: payload)
-                    {
-                        received.append(notification)
-                    } else if event == .listening {
-                        listening.append(true)
-                    }
-                }
-            }
-            #expect(try await eventually(timeout: .seconds(10)) { listening.count >= 1 })
-            let result = try await database.withJobs { await $0.promoteDue(queue: "mail") }.get()
-            #expect(try await eventually(timeout: .seconds(3)) { received.count >= 2 })
-            group.cancelAll()
-            return result
+        let (result, received) = try await withJobNotifications(database, expected: 2) {
+            try await database.withJobs { await $0.promoteDue(queue: "mail") }.get()
         }
         #expect(result.promoted == 12)
         let mail = try #require(expected.last)
@@ -58,7 +39,7 @@ struct PromotionTests {
         #expect(earliest.priority == Int(try mail.decode("priority", as: Int64.self)))
         #expect(abs(earliest.runAt - (try mail.decode("run_at", as: Double.self))) < 1e-5)
 
-        let notifications = received.all.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
+        let notifications = received.sorted { ($0.queue ?? "") < ($1.queue ?? "") }
         #expect(notifications.map(\.queue) == ["default", "mail"])
         for (row, notification) in zip(expected, notifications) {
             #expect(notification.available == 6)

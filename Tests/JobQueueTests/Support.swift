@@ -6,6 +6,7 @@ import PostgresClient
 import ServiceLifecycle
 import Synchronization
 import TestSupport
+import Testing
 
 /// A logger for tests: quiet unless `JOBQUEUE_TEST_LOG_LEVEL` (e.g. `debug`) asks for more.
 let testLogger: Logger = {
@@ -100,6 +101,36 @@ extension Database {
     func count(where clause: String, _ binds: [any PostgresEncodable] = []) async throws -> Int {
         try await pool.query("SELECT count(*) AS n FROM jobs WHERE \(clause)", binds)[0].decode("n")
     }
+}
+
+/// Runs `body` once a listener on the job queue's channel listens, then returns what `body` returned and the
+/// notifications heard: at least `expected` of them (waiting up to 3 s), and whatever else arrives within `settle`.
+func withJobNotifications<T: Sendable>(
+    _ database: Database, expected: Int, settle: Duration = .zero, _ body: () async throws -> T
+) async throws -> (T, [JobNotification]) {
+    let listener = try PostgresListener(
+        configuration: database.pool.configuration, channels: [JobNotification.channel], logger: testLogger)
+    let received = Recorder<JobNotification>()
+    let listening = Recorder<Bool>()
+    let result = try await withThrowingTaskGroup(of: Void.self) { group in
+        let events = listener.events()
+        group.addTask {
+            for await event in events {
+                if case .notification(_, let payload) = event, let notification = JobNotification(payload: payload) {
+                    received.append(notification)
+                } else if event == .listening {
+                    listening.append(true)
+                }
+            }
+        }
+        #expect(try await eventually(timeout: .seconds(10)) { listening.count >= 1 })
+        let result = try await body()
+        #expect(try await eventually(timeout: .seconds(3)) { received.count >= expected })
+        try await Task.sleep(for: settle)
+        group.cancelAll()
+        return result
+    }
+    return (result, received.all)
 }
 
 /// A thread-safe recorder for handler side effects.

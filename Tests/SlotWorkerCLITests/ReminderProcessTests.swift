@@ -56,7 +56,8 @@ extension WorkerProcessTests {
                         try await probe.int(
                             """
                             SELECT count(*) FROM pg_stat_activity
-                            WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE reminders SET state = ''sent''%'
+                            WHERE datname = current_database() AND wait_event_type = 'Lock'
+                            AND query LIKE 'UPDATE reminders SET state = ''sent''%'
                             """) == 1
                     }
                     doomed.running.signal(SIGKILL)
@@ -67,7 +68,8 @@ extension WorkerProcessTests {
                     _ = try await probe.query(
                         """
                         SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
-                        WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE reminders SET state = ''sent''%'
+                        WHERE datname = current_database() AND wait_event_type = 'Lock'
+                            AND query LIKE 'UPDATE reminders SET state = ''sent''%'
                         """)
                     try await connection.execute("ROLLBACK")
                 }
