@@ -45,7 +45,7 @@ public final class ProcessMetrics: Sendable {
     /// CPU seconds already added to the counter (the counter only moves forward by the difference).
     private let reportedCPUSeconds = Mutex<Double>(0)
     private let ticksPerSecond: Double
-    /// `/proc/self/stat` (-1 when it cannot be opened) and `/proc/self/fd`, opened once and re-read per scrape: on
+    /// `/proc/self/stat` (-1 when it cannot be opened) and `/proc/self/fd`, opened once and re-read per refresh: on
     /// this machine kind opening a procfs file costs 30–50 µs, several times what reading it again costs.
     private let statFile = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)
     private let descriptorDirectory = Mutex<OpaquePointer?>(opendir("/proc/self/fd"))

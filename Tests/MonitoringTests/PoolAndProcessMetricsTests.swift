@@ -129,7 +129,7 @@ struct PoolAndProcessMetricsTests {
         #expect(parseStat("1 (x) " + notNumber) == nil)
         let file = open("/proc/self/stat", O_RDONLY)
         defer { close(file) }
-        for _ in 0..<2 {  // read again from the start, as every scrape does
+        for _ in 0..<2 {  // read again from the start, as every refresh does
             let own = try #require(ProcessMetrics.readStat(file))
             #expect(own.residentPages > 0 && own.virtualBytes > own.residentPages && own.startTicks > 0)
         }
