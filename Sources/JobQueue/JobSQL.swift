@@ -379,22 +379,33 @@ package enum JobSQL {
         """
 
     /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job; every part is read
-    /// from a partial index.
+    /// from a partial index. The oldest ready job is a skip scan of `jobs_claim_idx`: one descent to the head
+    /// (smallest `run_at`) of each queue and priority, instead of a walk over every ready job's entry.
     private static let depthColumns = """
         (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
             (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
             (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
             (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
-            (SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM jobs
-                WHERE state = 'available')::float8 AS oldest_ready_seconds
+            (WITH RECURSIVE heads AS (
+                (SELECT queue, priority, run_at FROM jobs WHERE state = 'available'
+                    ORDER BY queue, priority, run_at LIMIT 1)
+                UNION ALL
+                SELECT next.* FROM heads, LATERAL (
+                    SELECT jobs.queue, jobs.priority, jobs.run_at FROM jobs
+                    WHERE jobs.state = 'available' AND (jobs.queue, jobs.priority) > (heads.queue, heads.priority)
+                    ORDER BY jobs.queue, jobs.priority, jobs.run_at LIMIT 1) AS next
+            )
+            SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM heads)::float8 AS oldest_ready_seconds
         """
 
     /// ``depthColumns`` alone (for `slot-worker jobs status`).
     static let depth = "SELECT \(depthColumns)"
 
     /// ``depthColumns``, and the ready jobs older than `$5` s whose kind no live worker runs (among the first 50,000
-    /// such jobs: a healthy queue has none, so the scan is short). Refreshes this worker's row in `job_workers` first;
-    /// live workers are those seen in the last `$4` s, plus this one; rows unseen for an hour are deleted.
+    /// such jobs). That count is read only when the oldest ready job is older than `$5` s: a healthy queue has none,
+    /// and the scan (of the whole claim index, `run_at` is not its leading column) is skipped. Refreshes this
+    /// worker's row in `job_workers` first; live workers are those seen in the last `$4` s, plus this one; rows
+    /// unseen for an hour are deleted.
     ///
     /// Binds: worker id, queue, kinds (this worker's), live window (s), age (s).
     static let sample = """
@@ -411,13 +422,14 @@ package enum JobSQL {
             UNION
             SELECT $2, unnest($3::text[])
         )
-        SELECT \(depthColumns),
-            (SELECT count(*) FROM (
+        SELECT depth.*,
+            CASE WHEN depth.oldest_ready_seconds > $5::float8 THEN (SELECT count(*) FROM (
                 SELECT queue, kind FROM jobs
                 WHERE state = 'available' AND run_at < now() - make_interval(secs => $5::float8)
                 LIMIT 50000
             ) old WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.queue = old.queue AND live.kind = old.kind))
-                AS unrunnable
+            ELSE 0 END AS unrunnable
+        FROM (SELECT \(depthColumns) OFFSET 0) AS depth -- a fence: the skip scan runs once, not again for the CASE
         """
 
     /// The age of the oldest transaction or snapshot pinning the xmin horizon (what keeps VACUUM from removing dead
