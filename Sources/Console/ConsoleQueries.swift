@@ -71,20 +71,10 @@ struct ConsoleQueries: Sendable {
                     rows[queue, default: QueueRow(queue: queue)].counts[try row.decode("state")] = count
                 }
             }
-            // The oldest ready job of each queue without reading every ready one (a backlog can be the whole
-            // table): a skip scan of `jobs_claim_idx` visits the head (smallest run_at) of each queue and priority,
-            // one index descent each, and keeps each queue's oldest head.
+            // The oldest ready job of each queue without reading every ready one: each queue's oldest head.
             for row in try await connection.query(
                 """
-                WITH RECURSIVE heads AS (
-                    (SELECT queue, priority, run_at FROM jobs WHERE state = 'available'
-                        ORDER BY queue, priority, run_at LIMIT 1)
-                    UNION ALL
-                    SELECT next.* FROM heads, LATERAL (
-                        SELECT jobs.queue, jobs.priority, jobs.run_at FROM jobs
-                        WHERE jobs.state = 'available' AND (jobs.queue, jobs.priority) > (heads.queue, heads.priority)
-                        ORDER BY jobs.queue, jobs.priority, jobs.run_at LIMIT 1) AS next
-                )
+                WITH RECURSIVE \(JobSQL.readyHeads)
                 SELECT queue, greatest(extract(epoch FROM now() - min(run_at)), 0)::float8 AS age
                 FROM heads GROUP BY queue
                 """, operation: "console.oldest")

@@ -378,23 +378,29 @@ package enum JobSQL {
         SELECT (SELECT id FROM job) AS id, (SELECT count(*) FROM notified) AS notifications
         """
 
-    /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job; every part is read
-    /// from a partial index. The oldest ready job is a skip scan of `jobs_claim_idx`: one descent to the head
-    /// (smallest `run_at`) of each queue and priority, instead of a walk over every ready job's entry.
+    /// A recursive CTE `heads (queue, priority, run_at)`, for `WITH RECURSIVE`: the head (smallest `run_at`) of the
+    /// ready jobs of each queue and priority, by a skip scan of `jobs_claim_idx` (one index descent per queue and
+    /// priority) instead of a walk over every ready job's entry (a backlog can be the whole table).
+    package static let readyHeads = """
+        heads AS (
+            (SELECT queue, priority, run_at FROM jobs WHERE state = 'available'
+                ORDER BY queue, priority, run_at LIMIT 1)
+            UNION ALL
+            SELECT next.* FROM heads, LATERAL (
+                SELECT jobs.queue, jobs.priority, jobs.run_at FROM jobs
+                WHERE jobs.state = 'available' AND (jobs.queue, jobs.priority) > (heads.queue, heads.priority)
+                ORDER BY jobs.queue, jobs.priority, jobs.run_at LIMIT 1) AS next
+        )
+        """
+
+    /// Queue depth of the unfinished states and dead jobs, and the age of the oldest ready job (``readyHeads``);
+    /// every part is read from a partial index.
     private static let depthColumns = """
         (SELECT count(*) FROM jobs WHERE state = 'scheduled') AS scheduled,
             (SELECT count(*) FROM jobs WHERE state = 'available') AS available,
             (SELECT count(*) FROM jobs WHERE state = 'running') AS running,
             (SELECT count(*) FROM jobs WHERE state = 'dead') AS dead,
-            (WITH RECURSIVE heads AS (
-                (SELECT queue, priority, run_at FROM jobs WHERE state = 'available'
-                    ORDER BY queue, priority, run_at LIMIT 1)
-                UNION ALL
-                SELECT next.* FROM heads, LATERAL (
-                    SELECT jobs.queue, jobs.priority, jobs.run_at FROM jobs
-                    WHERE jobs.state = 'available' AND (jobs.queue, jobs.priority) > (heads.queue, heads.priority)
-                    ORDER BY jobs.queue, jobs.priority, jobs.run_at LIMIT 1) AS next
-            )
+            (WITH RECURSIVE \(readyHeads)
             SELECT greatest(extract(epoch FROM now() - min(run_at)), 0) FROM heads)::float8 AS oldest_ready_seconds
         """
 
