@@ -26,7 +26,8 @@ struct TelegramDelivery: Sendable {
     /// one given up): a message sent later than that next to punctual ones could crowd a one-second window past the
     /// cap (the limiter spaces reservations, not arrivals). The limiter's headroom (``ReminderSettings/headroom``,
     /// 1.25) keeps a window of reservations at 80% of the cap, so arrivals up to 250 ms late still fit under it.
-    static let lateWakeUp: Duration = .milliseconds(200)
+    /// (A test sets it below zero: every wake-up is late.)
+    var lateWakeUp: Duration = .milliseconds(200)
 
     /// Reserves this message's instant and sleeps until it, or says when to come back.
     func waitForTurn(chatID: Int64) async throws -> Turn {
@@ -42,7 +43,7 @@ struct TelegramDelivery: Sendable {
             case .send(let wait, let slot):
                 let instant = ContinuousClock.now + wait
                 if wait > .zero { try await Task.sleep(until: instant, clock: .continuous) }
-                if ContinuousClock.now <= instant + Self.lateWakeUp { return .now }
+                if ContinuousClock.now <= instant + lateWakeUp { return .now }
                 abandoned = slot
             case .later(let retryAfter):
                 return .later(retryAfter)

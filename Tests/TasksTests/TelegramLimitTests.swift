@@ -1,7 +1,10 @@
 import Foundation
 import Persistence
+import PostgresClient
 import Repositories
 import Testing
+
+@testable import Tasks
 
 /// The shared send limiter in PostgreSQL (`telegram_reserve_send`), through its repository.
 @Suite("Telegram send limits")
@@ -51,4 +54,31 @@ struct TelegramLimitTests {
         }
         #expect(other >= second + 9)
     }
+
+    /// The delivery's side of it: a sender that wakes late every time reserves again in place of the instant it
+    /// gave up, five times, then lets the runner try again shortly. Were the instants not given back, the second
+    /// reservation would find the chat's gap (1.25 s) held by the first, and the job would snooze for the gap.
+    @Test func aDeliveryThatWakesLateEveryTimeGivesEachInstantBack() async throws {
+        let harness = try await Harness.make()
+        let settings = testSettings()
+        var delivery = TelegramDelivery(database: harness.database, sender: SilentSender(), settings: settings)
+        delivery.lateWakeUp = .seconds(-60)  // every wake-up counts as late
+        let started: Double = try await harness.database.pool.query(
+            "SELECT extract(epoch FROM clock_timestamp())::float8 AS t")[0].decode("t")
+        #expect(try await delivery.waitForTurn(chatID: 7) == .later(.milliseconds(100)))
+        let reserved: Double = try await harness.database.pool.query(
+            "SELECT extract(epoch FROM next_at)::float8 AS t FROM telegram_chat_limits WHERE chat_id = 7")[0]
+            .decode("t")
+        let gap =
+            Double(settings.effectiveChatGap.components.seconds)
+            + Double(settings.effectiveChatGap.components.attoseconds) / 1e18
+        // The chat's gap runs from the last reservation, which lies near the start.
+        #expect(reserved - started >= gap)
+        #expect(reserved - started < 3 * gap)
+    }
+}
+
+/// A sender the limiter's tests never reach.
+private struct SilentSender: MessageSender {
+    func sendMessage(chatID: Int64, text: String) async throws(TelegramError) -> Int64? { nil }
 }
