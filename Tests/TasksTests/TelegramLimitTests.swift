@@ -1,6 +1,5 @@
 import Foundation
 import Persistence
-import PostgresClient
 import Repositories
 import Testing
 
@@ -63,18 +62,9 @@ struct TelegramLimitTests {
         let settings = testSettings()
         var delivery = TelegramDelivery(database: harness.database, sender: SilentSender(), settings: settings)
         delivery.lateWakeUp = .seconds(-60)  // every wake-up counts as late
-        let started: Double = try await harness.database.pool.query(
-            "SELECT extract(epoch FROM clock_timestamp())::float8 AS t")[0].decode("t")
+        // Five reservations, each given up; without giving them back the second finds the chat busy and the turn
+        // is `.later` by the chat's gap. (No bound on wall time: a loaded machine may take seconds for the five.)
         #expect(try await delivery.waitForTurn(chatID: 7) == .later(.milliseconds(100)))
-        let reserved: Double = try await harness.database.pool.query(
-            "SELECT extract(epoch FROM next_at)::float8 AS t FROM telegram_chat_limits WHERE chat_id = 7")[0]
-            .decode("t")
-        let gap =
-            Double(settings.effectiveChatGap.components.seconds)
-            + Double(settings.effectiveChatGap.components.attoseconds) / 1e18
-        // The chat's gap runs from the last reservation, which lies near the start.
-        #expect(reserved - started >= gap)
-        #expect(reserved - started < 3 * gap)
     }
 }
 
