@@ -47,15 +47,15 @@ final class RawHTTPClient: @unchecked Sendable {
                 connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            let code = errno
-            close(self.fd)
-            throw RawHTTPError(description: "connect() failed: errno \(code)")
-        }
+        // No close here: an initializer that throws once every stored property is set still runs `deinit`, and a
+        // second close of the number could close another thread's descriptor that reused it meanwhile (the likely
+        // cause of a CI run's crash in libdispatch's event loop, whose descriptor it could have been).
+        guard result == 0 else { throw RawHTTPError(description: "connect() failed: errno \(errno)") }
     }
 
+    /// Closes the socket, also when ``init(port:timeoutSeconds:)`` threw after creating it.
     deinit {
-        close(self.fd)
+        if self.fd >= 0 { close(self.fd) }
     }
 
     /// Sends raw bytes.
