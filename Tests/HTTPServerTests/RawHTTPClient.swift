@@ -51,6 +51,16 @@ final class RawHTTPClient: @unchecked Sendable {
         // second close of the number could close another thread's descriptor that reused it meanwhile (the likely
         // cause of a CI run's crash in libdispatch's event loop, whose descriptor it could have been).
         guard result == 0 else { throw RawHTTPError(description: "connect() failed: errno \(errno)") }
+        // With nothing listening on a port of the ephemeral range, connect can pick that very port as its source
+        // and reach itself (TCP simultaneous open): for a test that expects a refusal, that is no listener.
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &local) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(self.fd, $0, &length) }
+        }
+        guard named != 0 || UInt16(bigEndian: local.sin_port) != UInt16(port) else {
+            throw RawHTTPError(description: "connect() reached its own socket: nothing listens on port \(port)")
+        }
     }
 
     /// Closes the socket, also when ``init(port:timeoutSeconds:)`` threw after creating it.
