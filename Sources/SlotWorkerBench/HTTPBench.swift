@@ -23,6 +23,10 @@ import Tasks
 /// - 1,000 idle connections and a slow-loris client from 127.0.0.1 while a probe from 127.0.0.2 asks `/livez`:
 ///   the slowest probe answer (goal ≤ 100 ms). The per-IP connection limit is what keeps the probe served.
 ///
+/// - With `--nginx PATH`: each of the three wrk runs is followed by the same run against nginx serving the same
+///   bytes as static files (see ``StaticFileServer``): `…-vs-static` figures, the p99 with nginx's as the baseline,
+///   tell this machine's own latency floor from the answer's cost.
+///
 /// A wrk run with any non-2xx answer, any socket error or no completed request fails the benchmark.
 enum HTTPBench {
     static func run(_ arguments: BenchArguments, configuration: PostgresConfiguration) async throws {
@@ -61,24 +65,45 @@ enum HTTPBench {
         )
 
         let refusedBefore = nonOKAnswers(registry)
-        let metricsRun = try whileBusy(rate: busyRate, busy) {
-            try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
+        // The same bytes as files, for nginx: the exposition as rendered above, its gzip encoding as the endpoint
+        // makes it, and /livez's answer.
+        let livez = try RawSocket.request(port: port, source: "127.0.0.1", path: "/livez")
+        let files: [String: [UInt8]] = [
+            "metrics": body, "metrics.gz": GzipChunkCache().compress(body) ?? [],
+            "livez": Array(livez.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n").utf8),
+        ]
+        let livezRun = try withReference(arguments.values["nginx"], files) { reference in
+            let metricsRun = try whileBusy(rate: busyRate, busy) {
+                try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
+            }
+            BenchFigure(
+                bench: "http-metrics-p99", value: metricsRun.p99Milliseconds, unit: "ms", baseline: 5,
+                higherIsBetter: false
+            ).print()
+            try reference?.compare("http-metrics-p99-vs-static", metricsRun, path: "/metrics") { url in
+                try whileBusy(rate: busyRate, busy) { try runWrk(wrk, url: url, seconds: seconds) }
+            }
+            let gzip = ["Accept-Encoding: gzip"]
+            let gzipRun = try whileBusy(rate: busyRate, busy) {
+                try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds, headers: gzip)
+            }
+            BenchFigure(
+                bench: "http-metrics-gzip-p99", value: gzipRun.p99Milliseconds, unit: "ms", baseline: 5,
+                higherIsBetter: false
+            ).print()
+            try reference?.compare("http-metrics-gzip-p99-vs-static", gzipRun, path: "/metrics.gz") { url in
+                try whileBusy(rate: busyRate, busy) { try runWrk(wrk, url: url, seconds: seconds, headers: gzip) }
+            }
+            BenchFigure(
+                bench: "http-metrics-series", value: Double(series), unit: "series", baseline: 1500,
+                higherIsBetter: false
+            ).print()
+            let livezRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/livez", seconds: seconds)
+            try reference?.compare("http-livez-p99-vs-static", livezRun, path: "/livez") {
+                try runWrk(wrk, url: $0, seconds: seconds)
+            }
+            return livezRun
         }
-        BenchFigure(
-            bench: "http-metrics-p99", value: metricsRun.p99Milliseconds, unit: "ms", baseline: 5, higherIsBetter: false
-        ).print()
-        let gzipRun = try whileBusy(rate: busyRate, busy) {
-            try runWrk(
-                wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds, headers: ["Accept-Encoding: gzip"])
-        }
-        BenchFigure(
-            bench: "http-metrics-gzip-p99", value: gzipRun.p99Milliseconds, unit: "ms", baseline: 5,
-            higherIsBetter: false
-        ).print()
-        BenchFigure(
-            bench: "http-metrics-series", value: Double(series), unit: "series", baseline: 1500, higherIsBetter: false
-        ).print()
-        let livezRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/livez", seconds: seconds)
         // wrk does not count 3xx answers as errors; the server's own counter sees every status it sent.
         let refused = nonOKAnswers(registry) - refusedBefore
         guard refused == 0 else { throw BenchFailure("the server answered \(Int(refused)) requests with a non-200") }
@@ -197,6 +222,30 @@ enum HTTPBench {
         return try body()
     }
 
+    /// nginx serving the monitoring server's answers as static files, when the benchmark is given `--nginx PATH`.
+    struct Reference {
+        let server: StaticFileServer
+
+        /// Runs the same load (`run`, given the URL) against nginx's copy of `path` right after the monitoring
+        /// server's run, and prints `name`: the monitoring server's p99 with nginx's as its baseline (ratio above 1:
+        /// faster than nginx sending the same bytes).
+        func compare(_ name: String, _ ours: WrkResult, path: String, _ run: (String) throws -> WrkResult) throws {
+            let nginxRun = try run(server.baseURL + path)
+            BenchFigure(
+                bench: name, value: ours.p99Milliseconds, unit: "ms", baseline: nginxRun.p99Milliseconds,
+                higherIsBetter: false
+            ).print()
+        }
+    }
+
+    /// Runs `body` with a ``Reference`` serving `files` when `nginx` is a path, else with nil.
+    static func withReference<T>(_ nginx: String?, _ files: [String: [UInt8]], _ body: (Reference?) throws -> T)
+        throws -> T
+    {
+        guard let nginx else { return try body(nil) }
+        return try StaticFileServer.serving(files, executable: nginx) { try body(Reference(server: $0)) }
+    }
+
     /// The best and the median time of `count` runs of `work`, in milliseconds.
     static func timings(_ count: Int, _ work: () -> Void) -> (best: Double, median: Double) {
         let milliseconds = (0..<count).map { _ in ContinuousClock().measure(work).seconds * 1000 }.sorted()
@@ -239,7 +288,9 @@ enum HTTPBench {
         let report = WrkReport(output)
         // The server's CPU per answer depends far less on the other load of a shared machine than latency does.
         let cpu = (processCPUSeconds() - cpuBefore) * 1_000_000 / Double(max(report.requests, 1))
-        FileHandle.standardError.write(Data("http bench: server CPU \(Int(cpu)) µs per request\n".utf8))
+        // Against nginx this is the recording thread's share alone.
+        FileHandle.standardError.write(
+            Data("http bench: this process's CPU \(Int(cpu)) µs per request (server and recording thread)\n".utf8))
         guard report.problems.isEmpty else {
             throw BenchFailure("wrk \(url) \(headers): \(report.problems.joined(separator: "; "))")
         }

@@ -39,6 +39,20 @@ ensure_promtool() {
     export PROMTOOL="$dir/usr/bin/promtool"
 }
 
+# ensure_nginx — nginx (the http benchmark's static-file reference) from Debian's nginx package, unpacked without
+# starting the daemon (installing the package would start a server on port 80); exports NGINX.
+ensure_nginx() {
+    if command -v nginx >/dev/null 2>&1; then export NGINX="$(command -v nginx)"; return; fi
+    local dir="$REPO_ROOT/.build-tools/nginx"
+    if [ ! -x "$dir/usr/sbin/nginx" ]; then
+        log "fetching nginx (Debian package nginx, unpacked only)"
+        mkdir -p "$dir"
+        (cd "$dir" && { ls nginx_*.deb >/dev/null 2>&1 || { as_root apt-get update -qq; apt-get download nginx >/dev/null; }; } \
+            && dpkg-deb -x nginx_*.deb .)
+    fi
+    export NGINX="$dir/usr/sbin/nginx"
+}
+
 # ensure_python_module MODULE PIPNAME
 ensure_python_module() {
     python3 -c "import $1" 2>/dev/null || { log "pip install $2"; python3 -m pip install -q "$2" 2>/dev/null || pip install -q "$2"; }
