@@ -9,7 +9,6 @@ public import Monitoring
 import MonitoringAdapters
 import Persistence
 import PostgresClient
-import Repositories
 import ServiceLifecycle
 import Tasks
 import UnixSignals
@@ -54,11 +53,10 @@ public struct SlotWorkerApplication {
             logger: logger
         )
         poolMetrics.setStatisticsSource { pool.statistics() }
+        // An operation's series appear when this worker first runs it: most of the catalog's operations (CRUD
+        // for the backend's and the demo's writes) never run here, and declared at 0 they were most of the
+        // exposition.
         let repositoryMetrics = RepositoryMetrics(registry: metrics)
-        RepositoryCatalog.prepare(repositoryMetrics)
-        repositoryMetrics.prepare(repository: JobTable.repositoryName, operations: JobTable.operations)
-        repositoryMetrics.prepare(
-            repository: TelegramLimitRepository.repositoryName, operations: TelegramLimitRepository.operations)
         let database = Database(pool: pool, observer: repositoryMetrics, logger: logger)
 
         let health = HealthState(

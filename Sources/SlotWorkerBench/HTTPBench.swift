@@ -13,8 +13,10 @@ import Tasks
 
 /// `http`: the monitoring endpoints under `wrk`, and `/livez` under abuse.
 ///
-/// - `/metrics` of a registry defined like a running worker's (every repository operation, the worker's job kinds,
-///   pool, process, build and HTTP metrics) holding recorded values in every series, wrk with 8 connections for
+/// - `/metrics` of a registry defined like a running worker's (every repository operation it can run, the domain
+///   tasks', the worker's job kinds, pool, process, build and HTTP metrics) holding recorded values in every series
+///   (`http-metrics-series`: more than a running worker shows, which has the series of the operations it ran so
+///   far), wrk with 8 connections for
 ///   10 s: p99 latency (goal ≤ 5 ms), plain and gzip-encoded (what Prometheus asks for). Meanwhile a thread keeps
 ///   recording like a busy worker (`--busy-rate`, default 2,000 repository operations per second and a finished job
 ///   every tenth), so scrapes see changing values; stderr adds the server's CPU per answer (less sensitive to the
@@ -120,9 +122,10 @@ enum HTTPBench {
 
     /// The endpoints of a registry defined as `slot-worker run` defines it, with recorded values in every series.
     ///
-    /// Definitions: process and build metrics, pool metrics, every repository operation of the catalog and the
-    /// queue, the job metrics of the worker's registered kinds (handlers registered as the worker does; nothing
-    /// connects to the database). Values: a deterministic pseudo-random spread of durations over every repository
+    /// Definitions: process and build metrics, pool metrics, the domain tasks' metrics, every repository operation
+    /// the worker can run (the queue's, the Telegram limiter's, and the catalog's less the generic CRUD ones), the
+    /// job metrics of the worker's registered kinds (handlers registered as the worker does; nothing connects to
+    /// the database). A running worker shows fewer: an operation's series appear when it first runs. Values: a deterministic pseudo-random spread of durations over every repository
     /// operation (some failing), transaction, job kind, claim and pool wait, so buckets, sums and counts are the
     /// numbers a busy worker renders rather than zeros.
     static func workerLikeEndpoints(
@@ -136,14 +139,13 @@ enum HTTPBench {
             PostgresPoolStatistics(idle: 7, inUse: 3, waiting: 0, maxConnections: 10)
         }
         let repository = RepositoryMetrics(registry: registry)
-        RepositoryCatalog.prepare(repository)
-        repository.prepare(repository: JobTable.repositoryName, operations: JobTable.operations)
         let jobs = PrometheusJobQueueMetrics(registry: registry)
+        let domain = PrometheusSlotTasksMetrics(registry: registry)
         var jobRegistry = JobRegistry()
         let database = Database(pool: PostgresPool(configuration: configuration), logger: logger)
         SlotTasks.register(
             in: &jobRegistry, database: database, sender: LoggingMessageSender(logger: logger),
-            settings: ReminderSettings())
+            settings: ReminderSettings(), observer: domain)
         let kinds = jobRegistry.kinds
         jobs.prepare(kinds: kinds)
         let health = HealthState(checks: ["database"])
@@ -156,8 +158,13 @@ enum HTTPBench {
             .seconds(exp(log(low) + (log(high) - log(low)) * random.nextUnit()))
         }
         let errors = RepositoryErrorClass.allCases
+        // The operations `slot-worker run` can run: its series appear on first use, and the generic CRUD ones
+        // serve the demo seed and the tests, not the worker.
         var operations = RepositoryCatalog.operations
         operations[JobTable.repositoryName] = JobTable.operations
+        operations[TelegramLimitRepository.repositoryName] = TelegramLimitRepository.operations
+        let crud = Set(Repository<JobTable>.crudOperations)
+        operations = operations.mapValues { $0.filter { !crud.contains($0) } }
         for (name, names) in operations {
             for operation in names {
                 for index in 0..<200 {
@@ -177,6 +184,14 @@ enum HTTPBench {
                 jobs.started(kind: kind, wait: duration(0.0005, 600))
                 let outcome: JobOutcome = index % 25 == 0 ? .retried : .succeeded
                 jobs.finished(kind: kind, outcome: outcome, duration: duration(0.001, 120))
+            }
+        }
+        for offset in ReminderSettings().offsets {
+            for index in 0..<500 {
+                domain.reminderSent(offset: offset, lagSeconds: duration(0.01, 900).seconds)
+                domain.reminderFinished(offset: offset, outcome: ReminderOutcome.all[index % ReminderOutcome.all.count])
+                domain.telegramRequest(
+                    method: "sendMessage", status: index % 50 == 0 ? "429" : "200", duration: duration(0.01, 30))
             }
         }
         for _ in 0..<1000 { jobs.claimed(count: Int(random.next() % 1000) + 1) }
