@@ -26,31 +26,30 @@ ensure_packages() {
     fi
 }
 
-# ensure_promtool — promtool from Debian's prometheus package, unpacked without starting the daemon.
-ensure_promtool() {
-    if command -v promtool >/dev/null 2>&1; then export PROMTOOL="$(command -v promtool)"; return; fi
-    local dir="$REPO_ROOT/.build-tools/prometheus"
-    if [ ! -x "$dir/usr/bin/promtool" ]; then
-        log "fetching promtool (Debian package prometheus, unpacked only)"
+# unpacked_tool PACKAGE FILE — prints the path of FILE (relative to /) from Debian's PACKAGE, downloaded and
+# unpacked under .build-tools/PACKAGE, never installed (so no daemon of the package starts).
+unpacked_tool() {
+    local dir="$REPO_ROOT/.build-tools/$1"
+    if [ ! -x "$dir/$2" ]; then
+        log "fetching $2 (Debian package $1, unpacked only)"
         mkdir -p "$dir"
-        (cd "$dir" && { ls prometheus_*.deb >/dev/null 2>&1 || { as_root apt-get update -qq; apt-get download prometheus >/dev/null; }; } \
-            && dpkg-deb -x prometheus_*.deb .)
+        (cd "$dir" && { ls "$1"_*.deb >/dev/null 2>&1 || { as_root apt-get update -qq; apt-get download "$1" >/dev/null; }; } \
+            && dpkg-deb -x "$1"_*.deb .)
     fi
-    export PROMTOOL="$dir/usr/bin/promtool"
+    echo "$dir/$2"
 }
 
-# ensure_nginx — nginx (the http benchmark's static-file reference) from Debian's nginx package, unpacked without
-# starting the daemon (installing the package would start a server on port 80); exports NGINX.
+# ensure_promtool — exports PROMTOOL: the installed promtool, else the one of Debian's prometheus package.
+ensure_promtool() {
+    PROMTOOL="$(command -v promtool || unpacked_tool prometheus usr/bin/promtool)"
+    export PROMTOOL
+}
+
+# ensure_nginx — exports NGINX (the http benchmark's static-file reference): the installed nginx, else the one of
+# Debian's nginx package (installing the package would start a server on port 80).
 ensure_nginx() {
-    if command -v nginx >/dev/null 2>&1; then export NGINX="$(command -v nginx)"; return; fi
-    local dir="$REPO_ROOT/.build-tools/nginx"
-    if [ ! -x "$dir/usr/sbin/nginx" ]; then
-        log "fetching nginx (Debian package nginx, unpacked only)"
-        mkdir -p "$dir"
-        (cd "$dir" && { ls nginx_*.deb >/dev/null 2>&1 || { as_root apt-get update -qq; apt-get download nginx >/dev/null; }; } \
-            && dpkg-deb -x nginx_*.deb .)
-    fi
-    export NGINX="$dir/usr/sbin/nginx"
+    NGINX="$(command -v nginx || unpacked_tool nginx usr/sbin/nginx)"
+    export NGINX
 }
 
 # ensure_python_module MODULE PIPNAME
