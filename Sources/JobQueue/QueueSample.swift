@@ -10,8 +10,12 @@ public struct QueueSample: Sendable, Equatable {
     /// Ready jobs waiting longer than the sampler's threshold whose kind no live worker registered (counted among the
     /// first 50,000 such jobs).
     public var unrunnable: Int
-    /// Seconds the oldest transaction or snapshot holding the xmin horizon has been open (0: none).
+    /// Seconds the oldest transaction or snapshot holding the xmin horizon has been open (0: none); the sampler
+    /// adds the ages of ``hiddenSnapshots`` (see ``HorizonWatch``).
     public var horizonAge: Double
+    /// Sessions holding the horizon whose start this worker's role cannot read (other roles' sessions, without
+    /// `pg_read_all_stats`), not counted in the database's reading of ``horizonAge``.
+    package var hiddenSnapshots: [HorizonWatch.Snapshot] = []
     /// The queue's tables (`jobs`, `job_workers`, `periodic_runs`).
     public var tables: [TableStats]
 

@@ -1,10 +1,12 @@
 public import Logging
 public import Persistence
+import PostgresClient
 public import ServiceLifecycle
 
 /// Every ``interval``, registers this worker's kinds in `job_workers` and reads a ``QueueSample`` (queue depth by
 /// state over partial indexes, the oldest ready job's age, ready jobs no live worker runs, the xmin horizon's age,
-/// and dead tuples, sizes and vacuum ages of the queue's tables), and hands it to the observer. These gauges
+/// and dead tuples, sizes and vacuum ages of the queue's tables), and hands it to the observer. Snapshots of other
+/// roles' sessions, whose start the worker's role may not read, are timed across samples (``HorizonWatch``). These gauges
 /// describe the whole queue, not this process, so every worker reports the same values. Stops on graceful shutdown.
 ///
 /// The depth counts walk partial indexes, dead entries included: while a snapshot is held (a `pg_dump`, a long
@@ -43,15 +45,18 @@ public struct QueueStatsSampler: Service {
         }
     }
 
-    /// Samples once and reports the sample to the observer.
-    public func sampleOnce() async -> Result<QueueSample, RepositoryError> {
+    /// Samples once and reports the sample to the observer, its horizon age including the snapshots `watch` times.
+    package func sampleOnce(watch: inout HorizonWatch) async -> Result<QueueSample, RepositoryError> {
         // Workers seen within three intervals (at least 30 s) are live: a missed sample or two does not count.
         let liveWithin = max(interval * 3, .seconds(30))
         let result = await database.withJobs {
             await $0.sample(worker: worker, liveWithin: liveWithin, unrunnableAfter: unrunnableAfter)
         }
-        if case .success(let sample) = result { observer.sampled(sample) }
-        return result
+        guard case .success(var sample) = result else { return result }
+        let hidden = watch.observe(sample.hiddenSnapshots, at: .now)
+        sample.horizonAge = max(sample.horizonAge, hidden.seconds)
+        observer.sampled(sample)
+        return .success(sample)
     }
 
     /// A sample takes at most this share (1/n) of the sampler's time.
@@ -65,9 +70,10 @@ public struct QueueStatsSampler: Service {
 
     private func loop() async {
         var failing = false
+        var watch = HorizonWatch()
         while !Task.isCancelled {
             let started = ContinuousClock.now
-            let result = await sampleOnce()
+            let result = await sampleOnce(watch: &watch)
             let pause = Self.pause(after: .now - started, interval: interval)
             switch result {
             case .success:

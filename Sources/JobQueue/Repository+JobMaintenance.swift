@@ -109,9 +109,10 @@ extension Repository where Mapping == JobTable {
                 depth[state] = try row.decode(state.rawValue, as: Int.self)
             }
             let oldest: Double? = try row.decode("oldest_ready_seconds")
-            let horizon: Double = try await connection.query(
-                JobSQL.horizon, prepared: true, operation: "jobs.sample"
-            )[0].decode("horizon_seconds")
+            let horizonRow = try await connection.query(JobSQL.horizon, prepared: true, operation: "jobs.sample")[0]
+            let horizon: Double = try horizonRow.decode("horizon_seconds")
+            let hiddenPIDs = try horizonRow.decode("hidden_pids", as: [Int64]?.self) ?? []
+            let hiddenXmins = try horizonRow.decode("hidden_xmins", as: [Int64]?.self) ?? []
             let tables = try await connection.query(JobSQL.tableStats, prepared: true, operation: "jobs.sample").map {
                 QueueSample.TableStats(
                     name: try $0.decode("name"),
@@ -122,13 +123,15 @@ extension Repository where Mapping == JobTable {
                     vacuumAge: try $0.decode("vacuum_age_seconds")
                 )
             }
-            return QueueSample(
+            var sample = QueueSample(
                 depth: depth,
                 oldestReadyAge: oldest ?? 0,
                 unrunnable: try row.decode("unrunnable"),
                 horizonAge: horizon,
                 tables: tables
             )
+            sample.hiddenSnapshots = zip(hiddenPIDs, hiddenXmins).map { HorizonWatch.Snapshot(pid: Int($0), xmin: $1) }
+            return sample
         }
     }
 }

@@ -1,0 +1,90 @@
+import Foundation
+import JobQueue
+import Persistence
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite("horizon watch")
+struct HorizonWatchTests {
+    typealias Snapshot = HorizonWatch.Snapshot
+
+    /// A sample at second `at` seeing `snapshots`, and the age the watch reports then.
+    struct Step: Sendable, CustomTestStringConvertible {
+        var at: Int
+        var snapshots: [Snapshot]
+        var age: Int
+        var testDescription: String { "\(at) s: \(snapshots.map { "\($0.pid)/\($0.xmin)" }) → \(age) s" }
+    }
+
+    static func step(_ at: Int, _ snapshots: [(Int, Int64)], _ age: Int) -> Step {
+        Step(at: at, snapshots: snapshots.map { Snapshot(pid: $0.0, xmin: $0.1) }, age: age)
+    }
+
+    @Test(
+        "snapshots are timed from the first sample that saw them, afresh when their xmin moved, and forgotten when gone",
+        arguments: [
+            [step(0, [], 0), step(4, [], 0)],
+            [step(0, [(7, 100)], 0), step(5, [(7, 100)], 5), step(9, [(7, 100)], 9)],
+            // The xmin moved: a newer horizon, timed afresh.
+            [step(0, [(7, 100)], 0), step(3, [(7, 130)], 0), step(7, [(7, 130)], 4)],
+            // The oldest of several counts; a session gone is forgotten, and seen again it is timed afresh.
+            [
+                step(0, [(7, 100)], 0), step(3, [(7, 100), (8, 120)], 3), step(6, [(8, 120)], 3), step(8, [], 0),
+                step(9, [(7, 100)], 0),
+            ],
+        ]
+    )
+    func ages(_ steps: [Step]) {
+        var watch = HorizonWatch()
+        let start = ContinuousClock.now
+        for step in steps {
+            let age = watch.observe(step.snapshots, at: start + .seconds(step.at))
+            #expect(age == .seconds(step.age), "\(step.testDescription)")
+        }
+    }
+}
+
+extension RunnerSuite {
+    @Suite("the horizon held by another role")
+    struct OtherRoleHorizon {
+        /// A worker whose role lacks `pg_read_all_stats` cannot read when another role's transaction began, but sees
+        /// its `backend_xmin`: the sampler times that snapshot across samples, so the horizon's age grows while a
+        /// REPEATABLE READ transaction of the server's superuser (a `pg_dump`, a report) holds it, and the snapshot is
+        /// gone from the sample once it ends.
+        @Test func aSnapshotOfAnotherRoleIsTimedAcrossSamples() async throws {
+            let database = try await makeDatabase()
+            let configuration = database.pool.configuration
+            // A generated name, not input: identifiers cannot be bound parameters.
+            let role = "t_observer_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())"
+            try await database.pool.withConnection { connection in
+                try await connection.execute("CREATE ROLE \(role) LOGIN")
+                try await connection.execute(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)")
+                try await connection.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role)")
+            }
+            let observerURL =
+                "postgresql://\(role)@\(configuration.host):\(configuration.port)/\(configuration.database ?? "")"
+            let observer = Database(
+                pool: PostgresPool(configuration: try PostgresConfiguration(observerURL)), logger: testLogger)
+            let sampler = QueueStatsSampler(
+                database: observer, worker: WorkerRegistration(workerID: "observer", queue: "default", kinds: ["noop"]),
+                observer: NoopJobQueueObserver(), logger: testLogger)
+            var watch = HorizonWatch()
+            let holder = try await database.pool.withConnection { holder in
+                try await holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                let pid = try await holder.query("SELECT pg_backend_pid()")[0].decode(at: 0, as: Int.self)
+                let first = try await sampler.sampleOnce(watch: &watch).get()
+                #expect(first.hiddenSnapshots.map(\.pid) == [pid], "the holder's start is hidden from the observer")
+                try await Task.sleep(for: .milliseconds(1500))
+                let second = try await sampler.sampleOnce(watch: &watch).get()
+                #expect(second.horizonAge >= 1.4, "timed from the first sample")
+                try await holder.execute("ROLLBACK")
+                return pid
+            }
+            let after = try await sampler.sampleOnce(watch: &watch).get()
+            #expect(!after.hiddenSnapshots.map(\.pid).contains(holder))
+            #expect(after.horizonAge < 1.4)
+        }
+    }
+}
