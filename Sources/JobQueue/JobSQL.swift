@@ -439,26 +439,32 @@ package enum JobSQL {
         """
 
     /// The age of the oldest transaction or snapshot pinning the xmin horizon (what keeps VACUUM from removing dead
-    /// rows) from `pg_stat_activity` and prepared transactions, and the sessions holding it whose start is hidden
-    /// from this role (other roles' sessions without `pg_read_all_stats`: their `backend_xmin` shows, their
-    /// `xact_start` does not), by pid and xmin, for ``HorizonWatch``. Counted: sessions of this database and those of
-    /// none (a walsender's standby feedback holds every database's horizon); sessions of other databases hold only
-    /// their own (and shared catalogs'), and autovacuum workers' snapshots are ignored by other vacuums. Binds: none.
+    /// rows) from `pg_stat_activity` and prepared transactions, and what holds it without a readable start, for
+    /// ``HorizonWatch``: sessions whose start is hidden from this role (other roles' sessions without
+    /// `pg_read_all_stats`: their `backend_xmin` shows, their `xact_start` does not) and replication slots with an
+    /// `xmin` (a standby's feedback, kept while the standby is away), as `pid N` or `slot NAME` with the xmin.
+    ///
+    /// Counted: sessions of this database and sessions of none (a walsender's standby feedback holds every
+    /// database's horizon); sessions of other databases hold only their own (and shared catalogs'), and autovacuum
+    /// workers' snapshots are ignored by other vacuums. A logical slot's `catalog_xmin` holds only the catalogs.
+    /// Binds: none.
     static let horizon = """
         WITH holders AS (
-            SELECT pid, coalesce(xact_start, query_start) AS since,
+            SELECT 'pid ' || pid AS holder, coalesce(xact_start, query_start) AS since,
                 coalesce(backend_xmin, backend_xid)::text::int8 AS xmin
             FROM pg_stat_activity
             WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid()
                 AND backend_type IS DISTINCT FROM 'autovacuum worker'
                 AND (datname IS NULL OR datname = current_database())
+            UNION ALL
+            SELECT 'slot ' || slot_name, NULL, xmin::text::int8 FROM pg_replication_slots WHERE xmin IS NOT NULL
         )
         SELECT greatest(
                 (SELECT extract(epoch FROM now() - min(since)) FROM holders),
                 (SELECT extract(epoch FROM now() - min(prepared)) FROM pg_prepared_xacts),
                 0)::float8 AS horizon_seconds,
-            (SELECT array_agg(pid::int8 ORDER BY pid) FROM holders WHERE since IS NULL) AS hidden_pids,
-            (SELECT array_agg(xmin ORDER BY pid) FROM holders WHERE since IS NULL) AS hidden_xmins
+            (SELECT array_agg(holder ORDER BY holder) FROM holders WHERE since IS NULL) AS hidden_holders,
+            (SELECT array_agg(xmin ORDER BY holder) FROM holders WHERE since IS NULL) AS hidden_xmins
         """
 
     /// One row per queue table: its dead and live tuples, size (heap and TOAST; its indexes) and seconds since its

@@ -13,8 +13,8 @@ public struct QueueSample: Sendable, Equatable {
     /// Seconds the oldest transaction or snapshot holding the xmin horizon has been open (0: none); the sampler
     /// adds the ages of ``hiddenSnapshots`` (see ``HorizonWatch``).
     public var horizonAge: Double
-    /// Sessions holding the horizon whose start this worker's role cannot read (other roles' sessions, without
-    /// `pg_read_all_stats`), not counted in the database's reading of ``horizonAge``.
+    /// What holds the horizon without a start this worker can read (other roles' sessions without
+    /// `pg_read_all_stats`, replication slots), not counted in the database's reading of ``horizonAge``.
     package var hiddenSnapshots: [HorizonWatch.Snapshot] = []
     /// The queue's tables (`jobs`, `job_workers`, `periodic_runs`).
     public var tables: [TableStats]

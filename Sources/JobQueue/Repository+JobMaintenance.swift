@@ -111,7 +111,7 @@ extension Repository where Mapping == JobTable {
             let oldest: Double? = try row.decode("oldest_ready_seconds")
             let horizonRow = try await connection.query(JobSQL.horizon, prepared: true, operation: "jobs.sample")[0]
             let horizon: Double = try horizonRow.decode("horizon_seconds")
-            let hiddenPIDs = try horizonRow.decode("hidden_pids", as: [Int64]?.self) ?? []
+            let hiddenHolders = try horizonRow.decode("hidden_holders", as: [String]?.self) ?? []
             let hiddenXmins = try horizonRow.decode("hidden_xmins", as: [Int64]?.self) ?? []
             let tables = try await connection.query(JobSQL.tableStats, prepared: true, operation: "jobs.sample").map {
                 QueueSample.TableStats(
@@ -130,7 +130,7 @@ extension Repository where Mapping == JobTable {
                 horizonAge: horizon,
                 tables: tables
             )
-            sample.hiddenSnapshots = zip(hiddenPIDs, hiddenXmins).map { HorizonWatch.Snapshot(pid: Int($0), xmin: $1) }
+            sample.hiddenSnapshots = zip(hiddenHolders, hiddenXmins).map { HorizonWatch.Snapshot(holder: $0, xmin: $1) }
             return sample
         }
     }

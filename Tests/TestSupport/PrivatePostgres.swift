@@ -91,7 +91,13 @@ public final class PrivatePostgres: @unchecked Sendable {
 
     /// Creates and starts a streaming replica of `primary` (`pg_basebackup -R`: a standby that follows the
     /// primary's WAL over a replication connection, read-only until ``promote()``), on a free port of its own.
-    public static func standby(of primary: PrivatePostgres) async throws -> PrivatePostgres {
+    ///
+    /// - Parameters:
+    ///   - slot: a physical replication slot to create on the primary and stream through (`pg_basebackup -C -S`).
+    ///   - configuration: lines appended to the standby's `postgresql.conf`.
+    public static func standby(
+        of primary: PrivatePostgres, slot: String? = nil, configuration: [String] = []
+    ) async throws -> PrivatePostgres {
         let prefix = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         let directory = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("slotworker-private-pg-\(UUID().uuidString.prefix(8).lowercased())")
@@ -113,15 +119,16 @@ public final class PrivatePostgres: @unchecked Sendable {
                 prefix + [
                     "\(primary.binDirectory)/pg_basebackup", "-D", server.dataDirectory, "-h", "127.0.0.1",
                     "-p", String(primary.port), "-U", "postgres", "-R", "-X", "stream", "-c", "fast",
-                ])
+                ] + (slot.map { ["-C", "-S", $0] } ?? []))
             guard backup.status == 0 else {
                 throw TestSupportError("pg_basebackup failed (\(backup.status)): \(backup.output)")
             }
             // The copied postgresql.conf names the primary's port and socket directory; later lines win.
-            try server.appendConfiguration([
-                "port = \(server.port)",
-                "unix_socket_directories = '\(directory.path)'",
-            ])
+            try server.appendConfiguration(
+                [
+                    "port = \(server.port)",
+                    "unix_socket_directories = '\(directory.path)'",
+                ] + configuration)
             try await server.start()
             return server
         } catch {

@@ -1,0 +1,55 @@
+import Foundation
+import PostgresClient
+import TestSupport
+import Testing
+
+extension WorkerProcessTests {
+    @Suite("replication slot horizon")
+    struct ReplicationSlotHorizon {
+        /// A standby with `hot_standby_feedback` streams through a physical slot, then goes away: the slot keeps its
+        /// `xmin`, and with it the primary's xmin horizon (VACUUM removes nothing newer). `pg_replication_slots` has
+        /// no timestamp, so a running worker times the slot across its samples: its
+        /// `slotworker_db_xmin_horizon_age_seconds` grows while the slot is left, and falls once it is dropped.
+        @Test func aSlotLeftByAStandbyHoldsTheHorizonUntilDropped() async throws {
+            try await PrivatePostgres.with { primary in
+                let migrate = try await WorkerProcess.run(["migrate", "--database-url", primary.url()])
+                #expect(migrate.status == 0, "stderr: \(migrate.stderr)")
+                let slot = "sw_left_standby"
+                let standby = try await PrivatePostgres.standby(
+                    of: primary, slot: slot, configuration: ["hot_standby_feedback = on"])
+                let probe = Probe(try PostgresConfiguration(primary.url()))
+                do {
+                    try await waitFor("the standby's feedback set the slot's xmin", timeout: .seconds(30)) {
+                        try await probe.int(
+                            "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND xmin IS NOT NULL",
+                            [slot]) == 1
+                    }
+                    try await standby.stop()
+                    await standby.remove()
+                } catch {
+                    print("standby log:\n\(standby.log.suffix(3000))")
+                    await standby.remove()
+                    throw error
+                }
+                try await WorkerScope.with { scope in
+                    let worker = try await scope.startWorker(
+                        databaseURL: primary.url(), environment: ["SLOT_WORKER_WORKER_STATS_INTERVAL_MS": "200"])
+                    try await waitFor("the horizon's age reached 3 s", timeout: .seconds(30)) {
+                        try await Self.horizonAge(worker) >= 3
+                    }
+                    _ = try await probe.query("SELECT pg_drop_replication_slot($1)", [slot])
+                    try await waitFor("the horizon's age fell after the slot was dropped", timeout: .seconds(30)) {
+                        try await Self.horizonAge(worker) < 1
+                    }
+                    _ = try await worker.terminate()
+                }
+                await probe.close()
+            }
+        }
+
+        static func horizonAge(_ worker: Worker) async throws -> Double {
+            let metrics = try await worker.get("/metrics")
+            return samples(of: "slotworker_db_xmin_horizon_age_seconds", in: metrics.body).first?.1 ?? -1
+        }
+    }
+}
