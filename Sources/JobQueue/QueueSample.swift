@@ -11,7 +11,7 @@ public struct QueueSample: Sendable, Equatable {
     /// first 50,000 such jobs).
     public var unrunnable: Int
     /// Seconds the oldest transaction or snapshot holding the xmin horizon has been open (0: none); the sampler
-    /// adds the ages of ``hiddenSnapshots`` (see ``HorizonWatch``).
+    /// raises it to the age of the oldest of ``hiddenSnapshots`` when that is older (see ``HorizonWatch``).
     public var horizonAge: Double
     /// What holds the horizon without a start this worker can read (other roles' sessions without
     /// `pg_read_all_stats`, replication slots), not counted in the database's reading of ``horizonAge``.

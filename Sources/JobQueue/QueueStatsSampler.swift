@@ -5,9 +5,10 @@ public import ServiceLifecycle
 
 /// Every ``interval``, registers this worker's kinds in `job_workers` and reads a ``QueueSample`` (queue depth by
 /// state over partial indexes, the oldest ready job's age, ready jobs no live worker runs, the xmin horizon's age,
-/// and dead tuples, sizes and vacuum ages of the queue's tables), and hands it to the observer. Snapshots of other
-/// roles' sessions, whose start the worker's role may not read, are timed across samples (``HorizonWatch``). These gauges
-/// describe the whole queue, not this process, so every worker reports the same values. Stops on graceful shutdown.
+/// and dead tuples, sizes and vacuum ages of the queue's tables), and hands it to the observer. What holds the
+/// horizon without a readable start (other roles' sessions, replication slots) is timed across samples
+/// (``HorizonWatch``). These gauges describe the whole queue, not this process, so every worker reports the same
+/// values. Stops on graceful shutdown.
 ///
 /// The depth counts walk partial indexes, dead entries included: while a snapshot is held (a `pg_dump`, a long
 /// REPEATABLE READ report) VACUUM removes none, so a sample's cost grows with every job processed since the snapshot
