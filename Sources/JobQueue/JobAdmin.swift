@@ -10,8 +10,12 @@ public struct JobAdmin: Sendable {
     }
 
     /// Counts by kind and state (a full table scan) and the oldest ready job's age.
-    public func status() async -> Result<QueueStatus, RepositoryError> {
-        await database.withJobs { await $0.status() }
+    /// - Parameter liveWithin: workers seen this recently count as live (for ``QueueStatus/unrunnable``); the
+    ///   workers' sampler refreshes their registration every stats interval (``QueueStatsSampler/liveWindow(interval:)``).
+    public func status(liveWithin: Duration = QueueStatsSampler.liveWindow(interval: .seconds(5))) async -> Result<
+        QueueStatus, RepositoryError
+    > {
+        await database.withJobs { await $0.status(liveWithin: liveWithin) }
     }
 
     /// One job as stored.

@@ -480,6 +480,20 @@ package enum JobSQL {
         ORDER BY c.relname
         """
 
+    /// Ready jobs by queue and kind that no live worker runs: none registered that kind for that queue in
+    /// `job_workers` within the last `$1` s (a scan of the ready jobs: for operators, not for metrics).
+    ///
+    /// Binds: live window (s).
+    static let unrunnableByKind = """
+        WITH live AS (
+            SELECT w.queue, k.kind FROM job_workers w, unnest(w.kinds) AS k(kind)
+            WHERE w.seen_at >= now() - make_interval(secs => $1::float8)
+        )
+        SELECT queue, kind, count(*) AS jobs FROM jobs
+        WHERE state = 'available' AND NOT EXISTS (SELECT 1 FROM live WHERE live.queue = jobs.queue AND live.kind = jobs.kind)
+        GROUP BY queue, kind ORDER BY queue, kind
+        """
+
     /// Job counts by kind and state (a full scan: for operators, not for metrics).
     static let countsByKindAndState = """
         SELECT kind, state, count(*) AS jobs FROM jobs GROUP BY kind, state ORDER BY kind, state

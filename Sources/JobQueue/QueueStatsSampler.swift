@@ -48,8 +48,7 @@ public struct QueueStatsSampler: Service {
 
     /// Samples once and reports the sample to the observer, its horizon age including the snapshots `watch` times.
     package func sampleOnce(watch: inout HorizonWatch) async -> Result<QueueSample, RepositoryError> {
-        // Workers seen within three intervals (at least 30 s) are live: a missed sample or two does not count.
-        let liveWithin = max(interval * 3, .seconds(30))
+        let liveWithin = Self.liveWindow(interval: interval)
         let result = await database.withJobs {
             await $0.sample(worker: worker, liveWithin: liveWithin, unrunnableAfter: unrunnableAfter)
         }
@@ -58,6 +57,12 @@ public struct QueueStatsSampler: Service {
         sample.horizonAge = max(sample.horizonAge, hidden.seconds)
         observer.sampled(sample)
         return .success(sample)
+    }
+
+    /// How recently a worker must have registered to count as live, for samplers every `interval`: three intervals,
+    /// at least 30 s (a missed sample or two does not make a worker dead).
+    public static func liveWindow(interval: Duration) -> Duration {
+        max(interval * 3, .seconds(30))
     }
 
     /// A sample takes at most this share (1/n) of the sampler's time.

@@ -5,7 +5,8 @@ import PostgresClient
 /// Operator statements: status, retry, cancel.
 extension Repository where Mapping == JobTable {
     /// Counts by kind and state (a full scan) and the oldest ready job's age.
-    public func status() async -> Result<QueueStatus, RepositoryError> {
+    /// - Parameter liveWithin: workers seen in `job_workers` this recently count as live.
+    public func status(liveWithin: Duration) async -> Result<QueueStatus, RepositoryError> {
         await run("status") { connection in
             let rows = try await connection.query(JobSQL.countsByKindAndState, operation: "jobs.status")
             var byState: [String: Int] = [:]
@@ -20,7 +21,14 @@ extension Repository where Mapping == JobTable {
             }
             let sample = try await connection.query(JobSQL.depth, prepared: true, operation: "jobs.status")
             let oldest: Double? = try sample[0].decode("oldest_ready_seconds")
-            return QueueStatus(byState: byState, byKind: byKind, oldestReadyAgeSeconds: oldest ?? 0)
+            var unrunnable: [String: [String: Int]] = [:]
+            for row in try await connection.query(
+                JobSQL.unrunnableByKind, [liveWithin.seconds], operation: "jobs.status")
+            {
+                unrunnable[try row.decode("queue"), default: [:]][try row.decode("kind")] = try row.decode("jobs")
+            }
+            return QueueStatus(
+                byState: byState, byKind: byKind, oldestReadyAgeSeconds: oldest ?? 0, unrunnable: unrunnable)
         }
     }
 

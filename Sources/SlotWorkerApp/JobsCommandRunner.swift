@@ -15,6 +15,8 @@ public struct JobsCommandRunner {
     /// The worker's kinds, for their attempt limits (`jobs retry`); nothing is run here.
     let registry: JobRegistry
     let operations: JobOperations
+    /// Workers seen this recently count as live (from the configured stats interval, as the workers' samplers).
+    let liveWithin: Duration
 
     /// Connects lazily: no connection is opened until the first statement.
     public init(configuration: SlotWorkerConfiguration, logger: Logger) throws {
@@ -26,6 +28,7 @@ public struct JobsCommandRunner {
             ),
             logger: logger
         )
+        liveWithin = QueueStatsSampler.liveWindow(interval: configuration.statsInterval)
         var registry = JobRegistry()
         SlotTasks.register(
             in: &registry, database: database, sender: LoggingMessageSender(logger: logger),
@@ -84,9 +87,10 @@ public struct JobsCommandRunner {
         return "enqueued \(jobs.count - duplicates) jobs" + (duplicates > 0 ? " (\(duplicates) already existed)" : "")
     }
 
-    /// `jobs status`: counts by state and kind and the oldest ready age, as text or JSON.
+    /// `jobs status`: counts by state and kind, the oldest ready age and the ready jobs no live worker runs, as
+    /// text or JSON.
     public func status(json: Bool) async throws -> String {
-        let status = try await JobAdmin(database: database).status().get()
+        let status = try await JobAdmin(database: database).status(liveWithin: liveWithin).get()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -103,6 +107,14 @@ public struct JobsCommandRunner {
             for (kind, states) in status.byKind.sorted(by: { $0.key < $1.key }) {
                 let counts = states.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 lines.append(kind.padding(toLength: 31, withPad: " ", startingAt: 0) + " " + counts)
+            }
+        }
+        if !status.unrunnable.isEmpty {
+            lines.append("")
+            lines.append("ready jobs no live worker runs (none registered the kind in the last \(liveWithin)):")
+            for (queue, kinds) in status.unrunnable.sorted(by: { $0.key < $1.key }) {
+                let counts = kinds.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                lines.append("queue " + queue + ": " + counts)
             }
         }
         return lines.joined(separator: "\n")

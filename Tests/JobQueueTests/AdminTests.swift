@@ -6,7 +6,9 @@ import Testing
 extension RunnerSuite {
     @Suite("Operator functions")
     struct AdminTests {
-        @Test("status counts jobs by state and by kind, and reports the oldest ready job's age")
+        @Test(
+            "status counts jobs by state and kind, the oldest ready job's age and the ready jobs no live worker runs"
+        )
         func status() async throws {
             let database = try await makeDatabase()
             let client = JobQueueClient(database: database)
@@ -34,6 +36,18 @@ extension RunnerSuite {
             // 90 s plus however long this test has run so far (seconds on a loaded machine), plus clock slack.
             let elapsed = Double((ContinuousClock.now - enqueued).components.seconds)
             #expect(status.oldestReadyAgeSeconds >= 89 && status.oldestReadyAgeSeconds < 91 + elapsed + 3)
+            // No worker registered: every ready job waits for one.
+            #expect(status.unrunnable == ["default": ["noop": 3], "mail": ["noop": 1]])
+
+            // A live worker runs noop in default; the one that ran it in mail was last seen two minutes ago.
+            _ = try await database.rows(
+                """
+                INSERT INTO job_workers (worker_id, queue, kinds, seen_at) VALUES
+                    ('live', 'default', ARRAY['noop', 'sleep'], now()),
+                    ('gone', 'mail', ARRAY['noop'], now() - interval '2 minutes')
+                """)
+            let later = try await JobAdmin(database: database).status(liveWithin: .seconds(30)).get()
+            #expect(later.unrunnable == ["mail": ["noop": 1]])
         }
 
         @Test("cancel stops unfinished jobs; retry revives dead and cancelled ones with fresh attempts")
