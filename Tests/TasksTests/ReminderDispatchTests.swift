@@ -61,7 +61,7 @@ struct ReminderDispatchTests {
             try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
         ) {
             try await Harness.planning(harness)
-            let first = Date().addingTimeInterval(8).wholeMilliseconds
+            let first = Date().addingTimeInterval(12).wholeMilliseconds
             let slot = try await harness.insertSlot(startsAt: first, candidate: 501)
             try await eventually { try await harness.reminders(slot: slot) == ["3s planned"] }
             let moved = first.addingTimeInterval(2)
@@ -92,7 +92,9 @@ struct ReminderDispatchTests {
             try Harness.worker(database: harness.database, sender: sender, settings: settings, observer: observer)
         ) {
             try await Harness.planning(harness)
-            let base = Date().addingTimeInterval(8).wholeMilliseconds
+            // Starts 14 s ahead: planning the five and the first moves must be done before the first due time
+            // (t ≈ 11 s) even on a loaded machine (at 8 s ahead, a loaded CI run once freed `rebooked` too late).
+            let base = Date().addingTimeInterval(14).wholeMilliseconds
             func start(_ slot: Int, away: Bool = false) -> Date {
                 base.addingTimeInterval(Double(slot) * 0.1 + (away ? 6 : 0))
             }
@@ -118,7 +120,7 @@ struct ReminderDispatchTests {
             try await eventually {
                 try await harness.count("SELECT count(*)::int8 AS n FROM reminders WHERE state = 'planned'") == 5
             }
-            // Away before the first due time (t ≈ 5 s); freed before it.
+            // Away before the first due time (t ≈ 11 s); freed before it.
             try await move(back, to: start(0, away: true))
             try await move(twice, to: start(1, away: true))
             try await free(rebooked)
@@ -137,7 +139,7 @@ struct ReminderDispatchTests {
             try await eventually { try await harness.reminders(slot: sentThenRebooked) == ["3s sent"] }
             try await free(sentThenRebooked)
             try await rebook(sentThenRebooked, candidate: 805)
-            // `twice` goes away again once its away reminder was skipped (t ≈ 11 s): planned anew for that start.
+            // `twice` goes away again once its away reminder was skipped (t ≈ 17 s): planned anew for that start.
             try await eventually {
                 try await harness.reminders(slot: twice) == ["3s skipped moved", "3s skipped moved", "3s sent"]
             }
@@ -173,7 +175,7 @@ struct ReminderDispatchTests {
                 database: harness.database, sender: sender, settings: testSettings(offsets: [3]), observer: observer)
         ) {
             try await Harness.planning(harness)
-            let start = Date().addingTimeInterval(8).wholeMilliseconds
+            let start = Date().addingTimeInterval(12).wholeMilliseconds
             let canceled = try await harness.insertSlot(startsAt: start, candidate: 601)
             let freed = try await harness.insertSlot(startsAt: start.addingTimeInterval(0.1), candidate: 602)
             try await eventually {
