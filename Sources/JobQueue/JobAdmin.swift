@@ -12,9 +12,9 @@ public struct JobAdmin: Sendable {
     /// Counts by kind and state (a full table scan) and the oldest ready job's age.
     /// - Parameter liveWithin: workers seen this recently count as live (for ``QueueStatus/unrunnable``); the
     ///   workers' sampler refreshes their registration every stats interval (``QueueStatsSampler/liveWindow(interval:)``).
-    public func status(liveWithin: Duration = QueueStatsSampler.liveWindow(interval: .seconds(5))) async -> Result<
-        QueueStatus, RepositoryError
-    > {
+    public func status(
+        liveWithin: Duration = QueueStatsSampler.liveWindow(interval: QueueStatsSampler.defaultInterval)
+    ) async -> Result<QueueStatus, RepositoryError> {
         await database.withJobs { await $0.status(liveWithin: liveWithin) }
     }
 

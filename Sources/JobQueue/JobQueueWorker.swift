@@ -27,7 +27,7 @@ public struct JobQueueWorker: Sendable {
         completedRetention: Duration = .seconds(24 * 3600),
         deadRetention: Duration = .seconds(7 * 24 * 3600),
         pruneInterval: Duration = .seconds(60),
-        sampleInterval: Duration = .seconds(5),
+        sampleInterval: Duration = QueueStatsSampler.defaultInterval,
         unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver = NoopJobQueueObserver(),
         logger: Logger

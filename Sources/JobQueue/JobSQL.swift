@@ -423,8 +423,7 @@ package enum JobSQL {
             DELETE FROM job_workers WHERE seen_at < now() - interval '1 hour' AND worker_id <> $1
         ),
         live AS (
-            SELECT w.queue, k.kind FROM job_workers w, unnest(w.kinds) AS k(kind)
-            WHERE w.seen_at >= now() - make_interval(secs => $4::float8)
+            \(liveKinds(within: "$4"))
             UNION
             SELECT $2, unnest($3::text[])
         )
@@ -480,15 +479,21 @@ package enum JobSQL {
         ORDER BY c.relname
         """
 
+    /// The (queue, kind) pairs of the workers registered in `job_workers` within the last `bind` seconds (a bind
+    /// placeholder such as `$4`): the kinds live workers run.
+    private static func liveKinds(within bind: String) -> String {
+        """
+        SELECT w.queue, k.kind FROM job_workers w, unnest(w.kinds) AS k(kind)
+            WHERE w.seen_at >= now() - make_interval(secs => \(bind)::float8)
+        """
+    }
+
     /// Ready jobs by queue and kind that no live worker runs: none registered that kind for that queue in
     /// `job_workers` within the last `$1` s (a scan of the ready jobs: for operators, not for metrics).
     ///
     /// Binds: live window (s).
     static let unrunnableByKind = """
-        WITH live AS (
-            SELECT w.queue, k.kind FROM job_workers w, unnest(w.kinds) AS k(kind)
-            WHERE w.seen_at >= now() - make_interval(secs => $1::float8)
-        )
+        WITH live AS (\(liveKinds(within: "$1")))
         SELECT queue, kind, count(*) AS jobs FROM jobs
         WHERE state = 'available' AND NOT EXISTS (SELECT 1 FROM live WHERE live.queue = jobs.queue AND live.kind = jobs.kind)
         GROUP BY queue, kind ORDER BY queue, kind

@@ -27,7 +27,7 @@ public struct QueueStatsSampler: Service {
     public init(
         database: Database,
         worker: WorkerRegistration,
-        interval: Duration = .seconds(5),
+        interval: Duration = Self.defaultInterval,
         unrunnableAfter: Duration = .seconds(60),
         observer: any JobQueueObserver,
         logger: Logger
@@ -58,6 +58,9 @@ public struct QueueStatsSampler: Service {
         observer.sampled(sample)
         return .success(sample)
     }
+
+    /// The sampling interval when none is given.
+    public static let defaultInterval: Duration = .seconds(5)
 
     /// How recently a worker must have registered to count as live, for samplers every `interval`: three intervals,
     /// at least 30 s (a missed sample or two does not make a worker dead).

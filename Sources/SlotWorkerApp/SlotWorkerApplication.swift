@@ -53,9 +53,9 @@ public struct SlotWorkerApplication {
             logger: logger
         )
         poolMetrics.setStatisticsSource { pool.statistics() }
-        // An operation's series appear when this worker first runs it: most of the catalog's operations (CRUD
-        // for the backend's and the demo's writes) never run here, and declared at 0 they were most of the
-        // exposition.
+        // An operation's series appear when this worker first runs it: most of the catalog's operations (the
+        // generic CRUD ones, for the demo seed and the tests) never run here, and declared at 0 they were most of
+        // the exposition.
         let repositoryMetrics = RepositoryMetrics(registry: metrics)
         let database = Database(pool: pool, observer: repositoryMetrics, logger: logger)
 

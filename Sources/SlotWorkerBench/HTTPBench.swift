@@ -25,6 +25,7 @@ import Tasks
 /// - 1,000 idle connections and a slow-loris client from 127.0.0.1 while a probe from 127.0.0.2 asks `/livez`:
 ///   the slowest probe answer (goal ≤ 100 ms). The per-IP connection limit is what keeps the probe served.
 ///
+/// - `--wrk-threads N` (default 2) sets wrk's threads; the connections stay 8.
 /// - With `--nginx PATH`: each of the three wrk runs is followed by the same run against nginx serving the same
 ///   bytes as static files (see ``StaticFileServer``): `…-vs-static` figures, the p99 with nginx's as the baseline,
 ///   tell this machine's own latency floor from the answer's cost.
@@ -32,8 +33,10 @@ import Tasks
 /// A wrk run with any non-2xx answer, any socket error or no completed request fails the benchmark.
 enum HTTPBench {
     static func run(_ arguments: BenchArguments, configuration: PostgresConfiguration) async throws {
-        guard let wrk = arguments.values["wrk"] else { throw BenchFailure("--wrk PATH is required") }
-        let seconds = arguments.int("seconds", default: 10)
+        guard let path = arguments.values["wrk"] else { throw BenchFailure("--wrk PATH is required") }
+        let wrk = Wrk(
+            path: path, threads: arguments.int("wrk-threads", default: 2),
+            seconds: arguments.int("seconds", default: 10))
         let logger = Logger(label: "bench")
         let registry = MetricsRegistry(logger: logger)
         let (endpoints, busy) = try workerLikeEndpoints(
@@ -76,33 +79,33 @@ enum HTTPBench {
         ]
         let livezRun = try withReference(arguments.values["nginx"], files) { reference in
             let metricsRun = try whileBusy(rate: busyRate, busy) {
-                try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds)
+                try wrk.run("http://127.0.0.1:\(port)/metrics")
             }
             BenchFigure(
                 bench: "http-metrics-p99", value: metricsRun.p99Milliseconds, unit: "ms", baseline: 5,
                 higherIsBetter: false
             ).print()
             try reference?.compare("http-metrics-p99-vs-static", metricsRun, path: "/metrics") { url in
-                try whileBusy(rate: busyRate, busy) { try runWrk(wrk, url: url, seconds: seconds) }
+                try whileBusy(rate: busyRate, busy) { try wrk.run(url) }
             }
             let gzip = ["Accept-Encoding: gzip"]
             let gzipRun = try whileBusy(rate: busyRate, busy) {
-                try runWrk(wrk, url: "http://127.0.0.1:\(port)/metrics", seconds: seconds, headers: gzip)
+                try wrk.run("http://127.0.0.1:\(port)/metrics", headers: gzip)
             }
             BenchFigure(
                 bench: "http-metrics-gzip-p99", value: gzipRun.p99Milliseconds, unit: "ms", baseline: 5,
                 higherIsBetter: false
             ).print()
             try reference?.compare("http-metrics-gzip-p99-vs-static", gzipRun, path: "/metrics.gz") { url in
-                try whileBusy(rate: busyRate, busy) { try runWrk(wrk, url: url, seconds: seconds, headers: gzip) }
+                try whileBusy(rate: busyRate, busy) { try wrk.run(url, headers: gzip) }
             }
             BenchFigure(
                 bench: "http-metrics-series", value: Double(series), unit: "series", baseline: 1500,
                 higherIsBetter: false
             ).print()
-            let livezRun = try runWrk(wrk, url: "http://127.0.0.1:\(port)/livez", seconds: seconds)
+            let livezRun = try wrk.run("http://127.0.0.1:\(port)/livez")
             try reference?.compare("http-livez-p99-vs-static", livezRun, path: "/livez") {
-                try runWrk(wrk, url: $0, seconds: seconds)
+                try wrk.run($0)
             }
             return livezRun
         }
@@ -280,36 +283,43 @@ enum HTTPBench {
         var p99Milliseconds: Double
     }
 
-    /// Runs wrk (2 threads, 8 connections) against `url` and reads its report.
-    ///
-    /// - Throws: ``BenchFailure`` when wrk fails, reports non-2xx/3xx answers or socket errors, completes no
-    ///   request, or prints no latency distribution.
-    static func runWrk(_ wrk: String, url: String, seconds: Int, headers: [String] = []) throws -> WrkResult {
-        let cpuBefore = processCPUSeconds()
+    /// wrk with 8 connections for `seconds`, on `threads` threads (`--wrk-threads`, default 2).
+    struct Wrk {
+        let path: String
+        let threads: Int
+        let seconds: Int
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments =
-            ["-t", "2", "-c", "8", "-d", "\(seconds)s", "--latency"] + headers.flatMap { ["-H", $0] } + [url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        FileHandle.standardError.write(Data(output.utf8))
-        guard process.terminationStatus == 0 else {
-            throw BenchFailure("wrk \(url) exited with status \(process.terminationStatus)")
+        /// Runs wrk against `url` and reads its report.
+        ///
+        /// - Throws: ``BenchFailure`` when wrk fails, reports non-2xx/3xx answers or socket errors, completes no
+        ///   request, or prints no latency distribution.
+        func run(_ url: String, headers: [String] = []) throws -> WrkResult {
+            let cpuBefore = HTTPBench.processCPUSeconds()
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            let load = ["-t", "\(threads)", "-c", "8", "-d", "\(seconds)s", "--latency"]
+            process.arguments = load + headers.flatMap { ["-H", $0] } + [url]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            FileHandle.standardError.write(Data(output.utf8))
+            guard process.terminationStatus == 0 else {
+                throw BenchFailure("wrk \(url) exited with status \(process.terminationStatus)")
+            }
+            let report = WrkReport(output)
+            // The server's CPU per answer depends far less on the other load of a shared machine than latency does.
+            let cpu = (HTTPBench.processCPUSeconds() - cpuBefore) * 1_000_000 / Double(max(report.requests, 1))
+            // Against nginx this is the recording thread's share alone.
+            FileHandle.standardError.write(
+                Data("http bench: this process's CPU \(Int(cpu)) µs per request (server and recording thread)\n".utf8))
+            guard report.problems.isEmpty else {
+                throw BenchFailure("wrk \(url) \(headers): \(report.problems.joined(separator: "; "))")
+            }
+            return WrkResult(requestsPerSecond: report.requestsPerSecond, p99Milliseconds: report.p99Milliseconds)
         }
-        let report = WrkReport(output)
-        // The server's CPU per answer depends far less on the other load of a shared machine than latency does.
-        let cpu = (processCPUSeconds() - cpuBefore) * 1_000_000 / Double(max(report.requests, 1))
-        // Against nginx this is the recording thread's share alone.
-        FileHandle.standardError.write(
-            Data("http bench: this process's CPU \(Int(cpu)) µs per request (server and recording thread)\n".utf8))
-        guard report.problems.isEmpty else {
-            throw BenchFailure("wrk \(url) \(headers): \(report.problems.joined(separator: "; "))")
-        }
-        return WrkResult(requestsPerSecond: report.requestsPerSecond, p99Milliseconds: report.p99Milliseconds)
     }
 
     /// User and system CPU seconds of this process so far (all its threads: the server's among them).
