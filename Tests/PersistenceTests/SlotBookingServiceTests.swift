@@ -126,7 +126,9 @@ struct SlotBookingServiceTests {
     }
 
     @Test func twentyConcurrentBookingsOfOneSlotHaveExactlyOneWinner() async throws {
-        try await withDatabase(maxConnections: 8) { database throws in
+        // Twelve bookings wait for one of the 8 connections while the others wait on the row lock; on a loaded
+        // machine that wait can pass the pool's usual 5 s, which is not what this test is about.
+        try await withDatabase(maxConnections: 8, acquireTimeout: .seconds(60)) { database throws in
             let (recruiter, city) = try await database.seedRecruiterAndCity()
             let slot = try await database.seedSlots([freeSlot(recruiter, city, minutes: 120)])[0]
             let booking = service(database)
@@ -147,7 +149,7 @@ struct SlotBookingServiceTests {
             #expect(winners.count == 1)
             let losers = results.compactMap { $0.1.failure }
             #expect(losers.count == 19)
-            #expect(losers.allSatisfy { $0.validationField == "status" })
+            #expect(losers.filter { $0.validationField != "status" } == [])
             let winner = try #require(winners.first)
             try await database.read { uow throws in
                 let stored = try await uow.slots.get(slot.id!).get()

@@ -17,10 +17,11 @@ func at(minutes: Double) -> Date { base.addingTimeInterval(minutes * 60) }
 /// (also when `body` throws), so parallel tests neither see each other's rows nor pile up databases.
 func withDatabase<T>(
     maxConnections: Int = 4,
+    acquireTimeout: Duration = .seconds(5),
     observer: any RepositoryObserver = NoopRepositoryObserver(),
     _ body: (Database) async throws -> T
 ) async throws -> T {
-    let pool = try await TestDatabase.pool(maxConnections: maxConnections)
+    let pool = try await TestDatabase.pool(maxConnections: maxConnections, acquireTimeout: acquireTimeout)
     let database = Database(pool: pool, observer: observer, logger: Logger(label: "persistence-tests"))
     do {
         let value = try await body(database)
