@@ -8,7 +8,7 @@ import Testing
 @Suite("Reminder and slot event repositories")
 struct ReminderAndEventRepositoryTests {
     @Test func planningIsIdempotentAndKeyedBySlotOffsetAndStart() async throws {
-        try await withDatabase(maxConnections: 8) { database throws in
+        try await withDatabase(maxConnections: 8, acquireTimeout: .seconds(60)) { database throws in
             let (recruiter, city) = try await database.seedRecruiterAndCity()
             let slot = try await database.seedSlots([heldSlot(recruiter, city, minutes: 30, status: .booked)])[0]
             let offsets = [ReminderOffset(seconds: 1200), ReminderOffset(seconds: 600)]

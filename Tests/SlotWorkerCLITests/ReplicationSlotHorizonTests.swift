@@ -47,6 +47,55 @@ extension WorkerProcessTests {
             }
         }
 
+        /// The other side: a standby that keeps streaming with `hot_standby_feedback` also holds the slot's `xmin`,
+        /// but it moves with every feedback message (here every second) as the worker's own writes replay, and a moved
+        /// `xmin` is timed afresh. So the gauge stays near the feedback interval instead of growing with the standby's
+        /// uptime, and `SlotWorkerXminHorizonHeld` (5 min) never fires for a healthy standby.
+        @Test func aStreamingStandbyWithFeedbackDoesNotLookHeld() async throws {
+            try await PrivatePostgres.with { primary in
+                let migrate = try await WorkerProcess.run(["migrate", "--database-url", primary.url()])
+                #expect(migrate.status == 0, "stderr: \(migrate.stderr)")
+                let slot = "sw_live_standby"
+                let standby = try await PrivatePostgres.standby(
+                    of: primary, slot: slot,
+                    configuration: ["hot_standby_feedback = on", "wal_receiver_status_interval = 1s"])
+                let probe = Probe(try PostgresConfiguration(primary.url()))
+                let slotXmin = "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND xmin IS NOT NULL"
+                do {
+                    try await waitFor("the standby's feedback set the slot's xmin", timeout: .seconds(30)) {
+                        try await probe.int(slotXmin, [slot]) == 1
+                    }
+                    try await WorkerScope.with { scope in
+                        let worker = try await scope.startWorker(
+                            databaseURL: primary.url(), environment: ["SLOT_WORKER_WORKER_STATS_INTERVAL_MS": "200"])
+                        // 12 s of samples: a slot timed from the first sample regardless of its xmin would pass 10 s.
+                        var ages: [Double] = []
+                        let until = ContinuousClock.now + .seconds(12)
+                        while ContinuousClock.now < until {
+                            ages.append(try await Self.horizonAge(worker))
+                            try await Task.sleep(for: .milliseconds(250))
+                        }
+                        print("horizon ages beside a streaming standby: max \(ages.max() ?? -1) s of \(ages.count)")
+                        #expect(ages.count > 10)
+                        #expect(ages.allSatisfy { $0 >= 0 && $0 < 5 }, "ages: \(ages)")
+                        _ = try await worker.terminate()
+                    }
+                    // The standby was holding the slot all along (else the test proves nothing).
+                    #expect(try await probe.int(slotXmin, [slot]) == 1)
+                    #expect(
+                        try await probe.int("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == 1)
+                    try await standby.stop()
+                    await standby.remove()
+                } catch {
+                    print("standby log:\n\(standby.log.suffix(3000))")
+                    await standby.remove()
+                    throw error
+                }
+                _ = try await probe.query("SELECT pg_drop_replication_slot($1)", [slot])
+                await probe.close()
+            }
+        }
+
         static func horizonAge(_ worker: Worker) async throws -> Double {
             let metrics = try await worker.get("/metrics")
             return samples(of: "slotworker_db_xmin_horizon_age_seconds", in: metrics.body).first?.1 ?? -1
