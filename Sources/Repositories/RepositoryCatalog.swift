@@ -1,7 +1,9 @@
-public import Persistence
+package import Persistence
 
-/// Every repository and the operations it can record, in one place, so monitoring can create each label set at
-/// zero before the first call (a rate over a series that appears late misses its first increment).
+/// Every repository and the operations it can record, in one place: the names a test checks every recorded
+/// operation against, and the operations the `http` benchmark records into. The worker does not declare them up
+/// front: an operation's series appear when it first runs (most of these, the generic CRUD ones, serve the demo
+/// seed and the tests and never run in a worker).
 ///
 /// Keep it in step with the repositories: a test runs every operation and checks the recorded names against it.
 public enum RepositoryCatalog {
@@ -25,8 +27,9 @@ public enum RepositoryCatalog {
         SlotEventTable.repositoryName: SlotEventRepository.crudOperations + ["get_for_slot"],
     ]
 
-    /// Declares every repository's operations to `observer` (in repository-name order).
-    public static func prepare(_ observer: any RepositoryObserver) {
+    /// Declares every repository's operations to `observer` (in repository-name order), for tests that read every
+    /// series from zero.
+    package static func prepare(_ observer: any RepositoryObserver) {
         for (repository, names) in operations.sorted(by: { $0.key < $1.key }) {
             observer.prepare(repository: repository, operations: names)
         }

@@ -16,11 +16,10 @@ import Tasks
 /// - `/metrics` of a registry defined like a running worker's (every repository operation it can run, the domain
 ///   tasks', the worker's job kinds, pool, process, build and HTTP metrics) holding recorded values in every series
 ///   (`http-metrics-series`: more than a running worker shows, which has the series of the operations it ran so
-///   far), wrk with 8 connections for
-///   10 s: p99 latency (goal ≤ 5 ms), plain and gzip-encoded (what Prometheus asks for). Meanwhile a thread keeps
-///   recording like a busy worker (`--busy-rate`, default 2,000 repository operations per second and a finished job
-///   every tenth), so scrapes see changing values; stderr adds the server's CPU per answer (less sensitive to the
-///   load of a shared machine than latency).
+///   far), wrk with 8 connections for 10 s: p99 latency (goal ≤ 5 ms), plain and gzip-encoded (what Prometheus
+///   asks for). Meanwhile a thread keeps recording like a busy worker (`--busy-rate`, default 2,000 repository
+///   operations per second and a finished job every tenth), so scrapes see changing values; stderr adds the
+///   server's CPU per answer (less sensitive to the load of a shared machine than latency).
 /// - `/livez`, same load: requests per second (goal ≥ 20,000).
 /// - 1,000 idle connections and a slow-loris client from 127.0.0.1 while a probe from 127.0.0.2 asks `/livez`:
 ///   the slowest probe answer (goal ≤ 100 ms). The per-IP connection limit is what keeps the probe served.
@@ -130,9 +129,10 @@ enum HTTPBench {
     /// Definitions: process and build metrics, pool metrics, the domain tasks' metrics, every repository operation
     /// the worker can run (the queue's, the Telegram limiter's, and the catalog's less the generic CRUD ones), the
     /// job metrics of the worker's registered kinds (handlers registered as the worker does; nothing connects to
-    /// the database). A running worker shows fewer: an operation's series appear when it first runs. Values: a deterministic pseudo-random spread of durations over every repository
-    /// operation (some failing), transaction, job kind, claim and pool wait, so buckets, sums and counts are the
-    /// numbers a busy worker renders rather than zeros.
+    /// the database). A running worker shows fewer: an operation's series appear when it first runs. Values: a
+    /// deterministic pseudo-random spread of durations over every repository operation (some failing), transaction,
+    /// job kind, claim and pool wait, so buckets, sums and counts are the numbers a busy worker renders rather than
+    /// zeros.
     static func workerLikeEndpoints(
         registry: MetricsRegistry,
         configuration: PostgresConfiguration,

@@ -11,7 +11,7 @@ extension RunnerSuite {
         /// A worker whose role lacks `pg_read_all_stats` cannot read when another role's transaction began, but sees
         /// its `backend_xmin`: the sampler times that snapshot across samples, so the horizon's age grows while a
         /// REPEATABLE READ transaction of the server's superuser (a `pg_dump`, a report) holds it, and the snapshot is
-        /// gone from the sample once it ends.
+        /// gone from the sample once it ends. A snapshot held in another database is not counted.
         @Test func aSnapshotOfAnotherRoleIsTimedAcrossSamples() async throws {
             let database = try await makeDatabase()
             let configuration = database.pool.configuration
@@ -47,6 +47,17 @@ extension RunnerSuite {
             let after = try await sampler.sampleOnce(watch: &watch).get()
             #expect(!after.hiddenSnapshots.map(\.holder).contains("pid \(holder)"))
             #expect(after.horizonAge < 1.4)
+
+            // A snapshot in another database holds only that database's horizon (and the shared catalogs'): the
+            // sample leaves it out, though this role sees its backend_xmin there too.
+            let elsewhere = try await PostgresConnection.connect(try TestDatabase.serverConfiguration())
+            try await elsewhere.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            let elsewherePID = try await elsewhere.query("SELECT pg_backend_pid()")[0].decode(at: 0, as: Int.self)
+            let beside = try await sampler.sampleOnce(watch: &watch).get()
+            try await elsewhere.execute("ROLLBACK")
+            await elsewhere.close()
+            #expect(!beside.hiddenSnapshots.map(\.holder).contains("pid \(elsewherePID)"))
+            await observer.pool.close()
         }
     }
 }
