@@ -10,11 +10,15 @@ import Schema
 /// parallel without seeing each other's rows.
 public enum TestDatabase {
     /// The server's configuration from `DATABASE_URL`. Fails loudly when unset: tests never skip.
+    ///
+    /// Connects may take up to 30 s (the library's default is 5 s): while dozens of tests start at once, each
+    /// copying the migrated template, the shared server can take longer than 5 s to accept a connection on a loaded
+    /// machine (a CI run lost four tests to `timeout expired` that way). Tests of connect timeouts set their own.
     public static func serverConfiguration() throws -> PostgresConfiguration {
         guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
             throw TestSupportError("DATABASE_URL is not set: run the tests through scripts/test")
         }
-        return try PostgresConfiguration(url)
+        return try PostgresConfiguration(url, connectTimeoutSeconds: 30)
     }
 
     /// The `DATABASE_URL` of a database named `name` on the test server.
