@@ -295,9 +295,11 @@ struct ReminderDispatchTests {
             try Harness.worker(
                 database: harness.database, sender: sender, settings: testSettings(offsets: [3]), observer: observer)
         ) {
-            // Once the planner LISTENs (the periodic run of this period is over by then), a booking due in 2 s.
+            // Once the planner LISTENs (the periodic run of this period is over by then), a booking due in 5 s: time
+            // for the wake-up's planning on a loaded machine (due in 2 s, a CI run sent it 3.4 s late), and still
+            // minutes before the next periodic run could plan it.
             try await Harness.planning(harness)
-            let start = Date().addingTimeInterval(5).wholeMilliseconds
+            let start = Date().addingTimeInterval(8).wholeMilliseconds
             try await harness.insertSlot(startsAt: start, candidate: 901)
             try await eventually { fake.requests(to: 901).count == 1 }
             let at = try #require(fake.requests(to: 901).first?.at)
