@@ -215,7 +215,10 @@ struct ReminderDispatchTests {
         let observer = RecordingObserver()
         let settings = testSettings(offsets: [6], grace: .seconds(1))
         let sender = TelegramClient(apiURL: fake.url, token: "1:tok")
-        // The first worker plans both (woken by the inserts), then stops (a restart) before either is due.
+        // The first worker plans both (woken by the inserts), then stops (a restart) before either is due. `late` is
+        // due `lead` seconds after the inserts: the time the first worker has to plan both and stop (6 s were too
+        // few for a loaded CI machine once).
+        let lead = 12.0
         var t0 = Date()
         var onTime: Int64 = 0
         var late: Int64 = 0
@@ -224,13 +227,15 @@ struct ReminderDispatchTests {
         ) {
             try await Harness.planning(harness)
             t0 = Date()
-            onTime = try await harness.insertSlot(startsAt: t0.addingTimeInterval(20), candidate: 801)  // due +14 s
-            late = try await harness.insertSlot(startsAt: t0.addingTimeInterval(12), candidate: 802)  // due +6 s
+            // Due at +lead + 8 s and at +lead.
+            onTime = try await harness.insertSlot(startsAt: t0.addingTimeInterval(lead + 14), candidate: 801)
+            late = try await harness.insertSlot(startsAt: t0.addingTimeInterval(lead + 6), candidate: 802)
             try await eventually { try await harness.count("SELECT count(*)::int8 AS n FROM reminders") == 2 }
         }
-        #expect(Date() < t0.addingTimeInterval(6), "the first worker stopped only after the reminder was due")
-        // Restart after `late` is more than the grace past due (+7 s), before `onTime` is due.
-        try await Task.sleep(for: .milliseconds(Int64(max(0, t0.addingTimeInterval(8).timeIntervalSinceNow) * 1000)))
+        #expect(Date() < t0.addingTimeInterval(lead), "the first worker stopped only after the reminder was due")
+        // Restart after `late` is more than the grace past due (+lead + 1 s), before `onTime` is due.
+        let restart = t0.addingTimeInterval(lead + 2)
+        try await Task.sleep(for: .milliseconds(Int64(max(0, restart.timeIntervalSinceNow) * 1000)))
         let next = harness.otherDatabase()
         try await withServices(
             try Harness.worker(database: next, sender: sender, settings: settings, observer: observer)
