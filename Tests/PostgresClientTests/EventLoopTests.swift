@@ -182,7 +182,10 @@ struct CooperativeBudgetTests {
         let spins = try await withThrowingTaskGroup(of: Int?.self) { group in
             group.addTask(executorPreference: loop) {
                 started.increment()
-                let deadline = ContinuousClock.now + .seconds(5)
+                // Long enough for the test's own task, on the shared cooperative pool, to add the other task while
+                // other suites load both threads (at 5 s a CI run timed out before it did); the loop ends as soon as
+                // the other task ran.
+                let deadline = ContinuousClock.now + .seconds(60)
                 var spins = 0
                 while other.value == 0, ContinuousClock.now < deadline {
                     spins += 1
